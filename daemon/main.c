@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+
+static void help(void) {
+        printf("Usage: passthrud [OPTIONS]\n\n"
+               "The PCI passthrough authority for Xen dom0 and KVM hosts: owns %s on the system bus.\n\n"
+               "Options:\n"
+               "  --sysfs-root DIR     Where sysfs is (default %s). libpci reads the same tree.\n"
+               "  --state-dir DIR      Persistent state (default $STATE_DIRECTORY or %s)\n"
+               "  --runtime-dir DIR    Runtime state (default $RUNTIME_DIRECTORY or %s)\n"
+               "  --uevent-source SRC  udev (after udevd's rules, default) or kernel (no udevd)\n"
+               "  --pci-ids FILE       PCI ID database for names (default %s)\n"
+               "  -h --help            Show this help\n"
+               "  --version            Show the version\n\n"
+               "The system bus is found through $DBUS_SYSTEM_BUS_ADDRESS when set.\n"
+               "Set PASSTHRUD_LOG_LEVEL=debug for debug messages.\n",
+               PT_BUS_NAME, PT_DEFAULT_SYSFS_ROOT, PT_DEFAULT_STATE_DIR, PT_DEFAULT_RUNTIME_DIR, PT_PCI_IDS_PATH);
+}
+
+static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
+        enum { ARG_SYSFS_ROOT = 0x100, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_UEVENT_SOURCE, ARG_PCI_IDS, ARG_VERSION };
+        static const struct option options[] = {
+                { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
+                { "pci-ids", required_argument, NULL, ARG_PCI_IDS },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {}
+        };
+        int c_;
+
+        while ((c_ = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c_) {
+                case ARG_SYSFS_ROOT: c->sysfs_root = optarg; break;
+                case ARG_STATE_DIR: c->state_dir = optarg; break;
+                case ARG_RUNTIME_DIR: c->runtime_dir = optarg; break;
+                case ARG_UEVENT_SOURCE:
+                        if (!streq(optarg, "udev") && !streq(optarg, "kernel")) {
+                                fprintf(stderr, "passthrud: --uevent-source must be udev or kernel, not '%s'\n", optarg);
+                                return -2;
+                        }
+                        c->uevent_source = optarg;
+                        break;
+                case ARG_PCI_IDS: c->pci_ids = optarg; break;
+                case 'h': help(); return 0;
+                case ARG_VERSION: puts("passthrud " PACKAGE_VERSION); return 0;
+                default: return -2;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "passthrud: unexpected argument '%s'\n", argv[optind]);
+                return -2;
+        }
+        return 1;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        ManagerConfig config = {
+                .sysfs_root = PT_DEFAULT_SYSFS_ROOT,
+                .state_dir = getenv("STATE_DIRECTORY") ?: PT_DEFAULT_STATE_DIR,
+                .runtime_dir = getenv("RUNTIME_DIRECTORY") ?: PT_DEFAULT_RUNTIME_DIR,
+                .uevent_source = "udev",
+                .pci_ids = PT_PCI_IDS_PATH,
+        };
+        int r;
+
+        log_setup();
+        r = parse_argv(argc, argv, &config);
+        if (r <= 0)
+                return r == 0 ? EXIT_SUCCESS : 2;
+
+        r = manager_new(&config, &m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_start(m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_run(m);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+#include "passthru/pt-address.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+
+static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->inventory.n; i++) {
+                r = sd_bus_message_append_basic(reply, 'o', m->inventory.devices[i]->object_path);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ char *reason = NULL;
+        const char *address;
+        PtAddress a;
+        char bdf[PT_ADDRESS_STRLEN];
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &address);
+        if (r < 0)
+                return r;
+        r = pt_address_parse(address, &a, &reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return sd_bus_error_set(error, PT_ERROR_INVALID_ADDRESS, reason ? reason : "invalid PCI address");
+        Device *d = inventory_find(&m->inventory, &a);
+        if (!d)
+                return sd_bus_error_setf(error, PT_ERROR_NOT_FOUND, "no PCI device %s on this host",
+                                         pt_address_format(&a, bdf));
+        return sd_bus_reply_method_return(msg, "o", d->object_path);
+}
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_NAMES("ListDevices", NULL, , "ao", SD_BUS_PARAM(devices), method_list_devices,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetDevice", "s", SD_BUS_PARAM(address), "o", SD_BUS_PARAM(device),
+                                 method_get_device, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "os", SD_BUS_PARAM(device) SD_BUS_PARAM(address), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "os", SD_BUS_PARAM(device) SD_BUS_PARAM(address), 0),
+        SD_BUS_VTABLE_END
+};
+
+int manager_dbus_register(Manager *m) {
+        int r = sd_bus_add_object_vtable(m->bus, NULL, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the manager object: %m");
+        /* GetManagedObjects lets ptctl and toolstacks read every device in one round trip. */
+        r = sd_bus_add_object_manager(m->bus, NULL, PT_MANAGER_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the object manager: %m");
+        return 0;
+}
+
+void manager_dbus_emit_device_added(Manager *m, Device *d) {
+        if (!m->bus)
+                return;
+        (void) sd_bus_emit_object_added(m->bus, d->object_path);
+        (void) sd_bus_emit_signal(m->bus, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "DeviceAdded", "os",
+                                  d->object_path, d->bdf);
+}
+
+/* Must run while the device can still be found: InterfacesRemoved lists its interfaces. */
+void manager_dbus_emit_device_removed(Manager *m, Device *d) {
+        if (!m->bus)
+                return;
+        (void) sd_bus_emit_object_removed(m->bus, d->object_path);
+        (void) sd_bus_emit_signal(m->bus, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "DeviceRemoved", "os",
+                                  d->object_path, d->bdf);
+}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+
+static int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = 0;
+                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = '/';
+                }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int manager_new(const ManagerConfig *c, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(*m));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->sysfs_root = strdup(c->sysfs_root);
+        m->state_dir = strdup(c->state_dir);
+        m->runtime_dir = strdup(c->runtime_dir);
+        m->uevent_source = strdup(c->uevent_source);
+        if (!m->sysfs_root || !m->state_dir || !m->runtime_dir || !m->uevent_source)
+                return -ENOMEM;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the event loop: %m");
+        /* SIGTERM and SIGINT end the loop cleanly: exit status 0. */
+        r = sd_event_add_signal(m->event, NULL, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT | SD_EVENT_SIGNAL_PROCMASK, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to handle SIGTERM/SIGINT: %m");
+        (void) sd_event_set_watchdog(m->event, true);
+
+        r = pci_access_new(m->sysfs_root, c->pci_ids, &m->pci);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up libpci on %s: %m", m->sysfs_root);
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        udev_watch_free(m->udev);
+        inventory_done(&m->inventory);
+        pci_access_free(m->pci);
+        if (m->bus)
+                sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m->sysfs_root);
+        free(m->state_dir);
+        free(m->runtime_dir);
+        free(m->uevent_source);
+        free(m);
+        return NULL;
+}
+
+/* Re-reads one device and signals whatever changed; a device that is gone is handled as removed. */
+static void refresh_device(Manager *m, const PtAddress *a);
+
+static void device_removed(Manager *m, Device *d) {
+        _cleanup_strv_free_ char **peers = d->iommu_group_members, **pf = NULL;
+        d->iommu_group_members = NULL;
+        if (!isempty(d->physical_function))
+                (void) pt_strv_push(&pf, strdup(d->physical_function));
+
+        pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_REMOVED, d->bdf, NULL, NULL, "Device %s removed", d->bdf);
+        manager_dbus_emit_device_removed(m, d);
+        device_free(inventory_take(&m->inventory, &d->address));
+
+        /* Group peers and the PF see their member and VF lists shrink. */
+        for (char **p = peers; p && *p; p++) {
+                PtAddress a;
+                if (pt_address_parse_bdf(*p, &a, NULL) >= 0)
+                        refresh_device(m, &a);
+        }
+        for (char **p = pf; p && *p; p++) {
+                PtAddress a;
+                if (pt_address_parse_bdf(*p, &a, NULL) >= 0)
+                        refresh_device(m, &a);
+        }
+}
+
+static void refresh_device(Manager *m, const PtAddress *a) {
+        _cleanup_(device_freep) Device *fresh = NULL;
+        _cleanup_free_ const char **changed = NULL;
+        Device *d = inventory_find(&m->inventory, a);
+        if (!d)
+                return;
+        int r = device_load(m->sysfs_root, m->pci, a, &fresh);
+        if (r == -ENODEV) {
+                device_removed(m, d);
+                return;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Failed to re-read %s: %m", d->bdf);
+                return;
+        }
+        _cleanup_free_ char *old_driver = strdup(d->driver);
+        r = device_update(d, fresh, &changed);
+        if (r <= 0)
+                return;
+        if (old_driver && !streq(old_driver, d->driver))
+                pt_log_full(LOG_INFO, PT_MESSAGE_DRIVER_CHANGED, d->bdf, NULL, isempty(d->driver) ? NULL : d->driver,
+                            "Device %s driver changed: %s -> %s", d->bdf, isempty(old_driver) ? "(none)" : old_driver,
+                            isempty(d->driver) ? "(none)" : d->driver);
+        device_dbus_emit_changed(m, d, changed);
+}
+
+static void device_added(Manager *m, const PtAddress *a) {
+        Device *d;
+        int r = device_load(m->sysfs_root, m->pci, a, &d);
+        if (r < 0) {
+                if (r != -ENODEV)
+                        log_warning_errno(r, "Failed to read new device: %m");
+                return;
+        }
+        r = inventory_insert(&m->inventory, d);
+        if (r < 0) {
+                device_free(d);
+                return;
+        }
+        pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_ADDED, d->bdf, NULL, isempty(d->driver) ? NULL : d->driver,
+                    "Device %s added: %04x:%04x %s", d->bdf, d->vendor_id, d->device_id, d->device_name);
+        manager_dbus_emit_device_added(m, d);
+
+        _cleanup_strv_free_ char **related = NULL;
+        for (char **p = d->iommu_group_members; p && *p; p++)
+                if (!streq(*p, d->bdf))
+                        (void) pt_strv_push(&related, strdup(*p));
+        if (!isempty(d->physical_function))
+                (void) pt_strv_push(&related, strdup(d->physical_function));
+        for (char **p = related; p && *p; p++) {
+                PtAddress pa;
+                if (pt_address_parse_bdf(*p, &pa, NULL) >= 0)
+                        refresh_device(m, &pa);
+        }
+}
+
+void manager_handle_uevent(const char *action, const char *bdf, void *userdata) {
+        Manager *m = userdata;
+        PtAddress a;
+
+        if (pt_address_parse_bdf(bdf, &a, NULL) < 0)
+                return;
+        log_debug("uevent %s %s", action, bdf);
+        Device *d = inventory_find(&m->inventory, &a);
+        if (streq(action, "remove")) {
+                if (d)
+                        device_removed(m, d);
+        } else if (!d)
+                device_added(m, &a);
+        else
+                refresh_device(m, &a);
+}
+
+int manager_start(Manager *m) {
+        int r;
+
+        r = mkdir_p(m->state_dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create state directory %s: %m", m->state_dir);
+        r = mkdir_p(m->runtime_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create runtime directory %s: %m", m->runtime_dir);
+
+        /* Watch before enumerating, so nothing that happens in between is missed. */
+        r = udev_watch_new(m->event, m->uevent_source, manager_handle_uevent, m, &m->udev);
+        if (r < 0)
+                return r;
+        r = inventory_enumerate(&m->inventory, m->sysfs_root, m->pci);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = manager_dbus_register(m);
+        if (r < 0)
+                return r;
+        r = device_dbus_register(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_request_name(m->bus, PT_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire bus name " PT_BUS_NAME ": %m");
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+
+        pt_log_full(LOG_INFO, PT_MESSAGE_STARTED, NULL, NULL, NULL,
+                    "passthrud " PACKAGE_VERSION " ready: %zu PCI devices under %s", m->inventory.n, m->sysfs_root);
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Watching %zu PCI devices", m->inventory.n);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        log_info("passthrud stopped");
+        return r;
+}

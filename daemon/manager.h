@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "inventory.h"
+#include "pci-access.h"
+#include "udev-watch.h"
+
+typedef struct ManagerConfig {
+        const char *sysfs_root;
+        const char *state_dir;
+        const char *runtime_dir;
+        const char *uevent_source;
+        const char *pci_ids;
+} ManagerConfig;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        char *sysfs_root, *state_dir, *runtime_dir, *uevent_source;
+        PciAccess *pci;
+        Inventory inventory;
+        UdevWatch *udev;
+} Manager;
+
+int manager_new(const ManagerConfig *config, Manager **ret);
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        manager_free(*m);
+}
+
+/* Enumerate, connect to the bus, take the name, watch uevents, tell systemd we are ready. */
+int manager_start(Manager *m);
+int manager_run(Manager *m);
+
+void manager_handle_uevent(const char *action, const char *bdf, void *userdata);
+
+/* manager-dbus.c */
+int manager_dbus_register(Manager *m);
+void manager_dbus_emit_device_added(Manager *m, Device *d);
+void manager_dbus_emit_device_removed(Manager *m, Device *d);
+
+/* device-dbus.c */
+int device_dbus_register(Manager *m);
+void device_dbus_emit_changed(Manager *m, Device *d, const char **properties);

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Reads under the configurable sysfs root (default /sys). Each returns a negative errno on failure. */
+int sysfs_read_string(const char *root, const char *relpath, char **ret);  /* trailing newline stripped */
+int sysfs_read_u64(const char *root, const char *relpath, uint64_t *ret);   /* decimal or 0x hex */
+int sysfs_read_link_basename(const char *root, const char *relpath, char **ret);
+int sysfs_list_dir(const char *root, const char *relpath, char ***ret);     /* sorted, without . and .. */
+bool sysfs_exists(const char *root, const char *relpath);
+
+/* The device directory's attribute path: "bus/pci/devices/<bdf>/<attr>"; malloc'd. */
+char *sysfs_device_attr(const char *bdf, const char *attr);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Every name shared by daemon, client and tests lives here, so they cannot drift apart. */
+
+#define PT_BUS_NAME             "org.passthru1"
+#define PT_MANAGER_PATH         "/org/passthru1"
+#define PT_MANAGER_INTERFACE    "org.passthru1.Manager"
+#define PT_DEVICE_PATH_PREFIX   "/org/passthru1/device"
+#define PT_DEVICE_INTERFACE     "org.passthru1.Device"
+
+#define PT_ERROR_PREFIX         "org.passthru1.Error."
+#define PT_ERROR_NOT_FOUND      PT_ERROR_PREFIX "NotFound"
+#define PT_ERROR_INVALID_ADDRESS PT_ERROR_PREFIX "InvalidAddress"
+#define PT_ERROR_INTERNAL       PT_ERROR_PREFIX "Internal"
+
+#define PT_DEFAULT_SYSFS_ROOT   "/sys"
+#define PT_DEFAULT_STATE_DIR    "/var/lib/passthru"
+#define PT_DEFAULT_RUNTIME_DIR  "/run/passthru"
+
+/* Device states as shown on the bus and by ptctl. */
+#define PT_STATE_HOST           "host"      /* bound to a host driver */
+#define PT_STATE_UNBOUND        "unbound"   /* no driver at all */
+#define PT_STATE_STUB           "stub"      /* bound to vfio-pci, pci-stub or pciback */
+#define PT_STATE_OFFBUS         "offbus"    /* config space reads all 0xff: fell off the bus */
+
+/* Journal MESSAGE_IDs (catalog: systemd/passthrud.catalog). */
+#define PT_MESSAGE_STARTED      "4c1f6a3e8b2d4b0f9a7e51c2d3b4a501"
+#define PT_MESSAGE_DEVICE_ADDED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a502"
+#define PT_MESSAGE_DEVICE_REMOVED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a503"
+#define PT_MESSAGE_DRIVER_CHANGED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a504"
