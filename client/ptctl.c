@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "ptctl.h"
+
+typedef struct Command {
+        const char *name;
+        int (*run)(PtctlContext *ctx, int argc, char *argv[]);
+        const char *usage;
+        const char *description;
+} Command;
+
+static const Command commands[] = {
+        { "list", ptctl_cmd_list, "list [--all] [--json]", "PCI devices: address, class, names, driver, group, reset, state" },
+        { "show", ptctl_cmd_show, "show DEVICE [--json]", "Everything about one device, group members and parent bridge" },
+};
+
+static void help(FILE *f) {
+        fprintf(f, "Usage: ptctl [--json] COMMAND [ARGS...]\n\n"
+                   "Talks to passthrud (%s) on the system bus.\n\nCommands:\n", PT_BUS_NAME);
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "  %-28s %s\n", commands[i].usage, commands[i].description);
+        fprintf(f, "\nDEVICE may be written 06:00.0, 0000:06:00.0, 6:0.0, 0/0000:06:00.0, (0000:06:00.0),\n"
+                   "06:00.0@4,permissive=1 or <address domain='0x0000' bus='0x06' slot='0x00' function='0x0'/>.\n"
+                   "\nOptions:\n  -j --json     Machine-readable output (a stable schema)\n"
+                   "  -h --help     Show this help\n  --version     Show the version\n"
+                   "\nExit status: 0 ok, 1 refused or failed, 2 usage error.\n"
+                   "Running ptctl without a command lists devices.\n");
+}
+
+sd_bus *ptctl_bus(void) {
+        sd_bus *bus = NULL;
+        int r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                fprintf(stderr, "ptctl: cannot connect to the system bus: %s\n", strerror(-r));
+                return NULL;
+        }
+        return bus;
+}
+
+int ptctl_report_error(const sd_bus_error *error, int r, const char *what) {
+        if (error && sd_bus_error_is_set(error)) {
+                if (sd_bus_error_has_names(error, "org.freedesktop.DBus.Error.ServiceUnknown",
+                                           "org.freedesktop.DBus.Error.NameHasNoOwner"))
+                        fprintf(stderr, "ptctl: passthrud is not running (nobody owns %s on the system bus)\n",
+                                PT_BUS_NAME);
+                else
+                        fprintf(stderr, "ptctl: %s\n", error->message ? error->message : error->name);
+        } else
+                fprintf(stderr, "ptctl: %s: %s\n", what, strerror(-r));
+        return PTCTL_EXIT_FAILED;
+}
+
+int ptctl_usage_error(const char *command, const char *fmt, ...) {
+        va_list ap;
+        fprintf(stderr, "ptctl%s%s: ", command ? " " : "", strempty(command));
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (command && streq(commands[i].name, command))
+                        fprintf(stderr, "Usage: ptctl %s\n", commands[i].usage);
+        if (!command)
+                fprintf(stderr, "Try 'ptctl --help'.\n");
+        return PTCTL_EXIT_USAGE;
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {}
+        };
+        PtctlContext ctx = {};
+        int c;
+
+        /* Global options stop at the command; the command parses its own. */
+        while ((c = getopt_long(argc, argv, "+jh", options, NULL)) >= 0)
+                switch (c) {
+                case 'j': ctx.json = true; break;
+                case 'h': help(stdout); return PTCTL_EXIT_OK;
+                case 'V': puts("ptctl " PACKAGE_VERSION); return PTCTL_EXIT_OK;
+                default: return ptctl_usage_error(NULL, "unknown option");
+                }
+
+        const char *name = optind < argc ? argv[optind] : "list";
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (streq(commands[i].name, name)) {
+                        int sub_argc = optind < argc ? argc - optind : 1;
+                        char *list_argv[] = { (char *) "list", NULL };
+                        char **sub_argv = optind < argc ? argv + optind : list_argv;
+                        optind = 0; /* reset getopt for the command's own options */
+                        return commands[i].run(&ctx, sub_argc, sub_argv);
+                }
+        return ptctl_usage_error(NULL, "unknown command '%s'", name);
+}

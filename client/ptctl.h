@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+/* Exit codes: the contract scripts rely on. */
+#define PTCTL_EXIT_OK 0
+#define PTCTL_EXIT_FAILED 1
+#define PTCTL_EXIT_USAGE 2
+
+typedef struct PtctlContext {
+        bool json;
+} PtctlContext;
+
+/* Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS when set); prints why not and returns NULL. */
+sd_bus *ptctl_bus(void);
+
+/* Prints the daemon's message (or strerror of r) and returns PTCTL_EXIT_FAILED. */
+int ptctl_report_error(const sd_bus_error *error, int r, const char *what);
+int ptctl_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int ptctl_cmd_list(PtctlContext *ctx, int argc, char *argv[]);
+int ptctl_cmd_show(PtctlContext *ctx, int argc, char *argv[]);
