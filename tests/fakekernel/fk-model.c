@@ -225,6 +225,7 @@ static int create_vfs(FkKernel *k, FkDevice *pf, int n) {
 
 static int write_sriov_numvfs(FkKernel *k, FkDevice *d, const char *v) {
         char *end;
+        int r;
         long n = strtol(v, &end, 10);
         if (end == v || n < 0)
                 return -EINVAL;
@@ -243,9 +244,12 @@ static int write_sriov_numvfs(FkKernel *k, FkDevice *d, const char *v) {
                         if (x->pf == d)
                                 (void) fk_device_remove(k, x, FK_UNPLUGGED);
                 d->num_vfs = 0;
-                return fk_render_device_attrs(k, d);
-        }
-        return create_vfs(k, d, (int) n);
+                r = fk_render_device_attrs(k, d);
+        } else
+                r = create_vfs(k, d, (int) n);
+        /* sriov_numvfs_store() tells userspace with a change event on the PF. */
+        fk_uevent_send(k, d, "change");
+        return r;
 }
 
 static bool reset_method_known(const char *m) {

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+/* One hermetic world per test: a fake kernel mounted with FUSE, a private system bus and the real passthrud,
+ * all inside the private mount and network namespace the test binary entered at start. */
+typedef struct Harness {
+        char *tmpdir;
+        char *sys;                /* the fake sysfs root */
+        char *bus_address;
+        GPid fakekernel, dbus, daemon;
+        char *daemon_log;
+        GDBusConnection *conn;
+        GPtrArray *signals;       /* "Member path arg" lines, when recording */
+        guint signal_sub;
+} Harness;
+
+/* Enters a private mount and network namespace; FALSE (with a reason) when that is not possible here. */
+gboolean harness_enter_sandbox(char **reason);
+/* Runs the test program's tests, or reports them all skipped with the reason. */
+int harness_run(void);
+
+Harness *harness_new(const char *topology);        /* fake kernel + bus, no daemon */
+void harness_start_daemon(Harness *h, const char *const *extra_args);
+void harness_stop_daemon(Harness *h);              /* SIGTERM; the test fails unless it exits 0 */
+void harness_free(Harness *h);
+
+/* ptctl with the harness's bus; returns the exit status. out/err may be NULL. */
+int harness_ptctl(Harness *h, char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
+/* ptctl ... that must succeed and print JSON. */
+JsonNode *harness_ptctl_json(Harness *h, ...) G_GNUC_NULL_TERMINATED;
+
+/* Writes into the fake sysfs like "echo value > file"; returns 0 or -errno. */
+int harness_write(Harness *h, const char *relpath, const char *value);
+void harness_ctl(Harness *h, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+char *harness_read(Harness *h, const char *relpath);
+
+/* Device properties straight from the bus. */
+GVariant *harness_device_property(Harness *h, const char *bdf, const char *property);
+/* Polls (iterating the main context) until the string property equals expected; FALSE on timeout. */
+gboolean harness_wait_property(Harness *h, const char *bdf, const char *property, const char *expected);
+gboolean harness_wait_device_gone(Harness *h, const char *bdf);
+
+void harness_record_signals(Harness *h);
+gboolean harness_wait_signal(Harness *h, const char *line);
+
+JsonObject *json_array_find_address(JsonArray *a, const char *address);
