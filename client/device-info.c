@@ -158,12 +158,111 @@ int device_info_read_properties(sd_bus_message *m, DeviceInfo *d) {
         return sd_bus_message_exit_container(m);
 }
 
-static int cmp_info(const void *a, const void *b) {
-        const DeviceInfo *x = a, *y = b;
-        PtAddress pa = {}, pb = {};
-        (void) pt_address_parse_bdf(strempty(x->address), &pa, NULL);
-        (void) pt_address_parse_bdf(strempty(y->address), &pb, NULL);
-        return pt_address_compare(&pa, &pb);
+static int read_string(sd_bus_message *m, char **ret) {
+        const char *s;
+        int r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* One PT_INVENTORY_ENTRY_SIGNATURE struct, the field order documented in dbus/org.passthru1.xml. */
+static int read_inventory_entry(sd_bus_message *m, DeviceInfo *d) {
+        const char *address, *vendor_name, *device_name, *subsystem_name, *class_name, *pcie_type, *driver, *override;
+        int mf, pcie, bridge, conv, flr, af_flr, pm, nsr, off_bus;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'r', PT_INVENTORY_ENTRY_SIGNATURE_INNER);
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_read(m, "sqqqqyussssybbsbssi", &address, &d->vendor_id, &d->device_id,
+                                &d->subsystem_vendor_id, &d->subsystem_id, &d->revision, &d->class_code, &vendor_name,
+                                &device_name, &subsystem_name, &class_name, &d->header_type, &mf, &pcie, &pcie_type,
+                                &bridge, &driver, &override, &d->iommu_group);
+        if (r < 0)
+                return r;
+        d->address = strdup(address);
+        d->vendor_name = strdup(vendor_name);
+        d->device_name = strdup(device_name);
+        d->subsystem_name = strdup(subsystem_name);
+        d->class_name = strdup(class_name);
+        d->pcie_type = strdup(pcie_type);
+        d->driver = strdup(driver);
+        d->driver_override = strdup(override);
+        d->multifunction = mf;
+        d->pcie = pcie;
+        d->bridge = bridge;
+        if ((r = read_string(m, &d->parent_bridge)) < 0 ||
+            (r = sd_bus_message_read(m, "bbbbb", &conv, &flr, &af_flr, &pm, &nsr)) < 0 ||
+            (r = sd_bus_message_read_strv(m, &d->reset_methods)) < 0 ||
+            (r = sd_bus_message_read(m, "uu", &d->sriov_total_vfs, &d->sriov_num_vfs)) < 0 ||
+            (r = read_string(m, &d->physical_function)) < 0 || (r = read_string(m, &d->serial_number)) < 0 ||
+            (r = sd_bus_message_read(m, "b", &off_bus)) < 0 || (r = read_string(m, &d->state)) < 0 ||
+            (r = read_string(m, &d->guest)) < 0)
+                return r;
+        d->parent_conventional = conv;
+        d->flr = flr;
+        d->af_flr = af_flr;
+        d->pm = pm;
+        d->pm_no_soft_reset = nsr;
+        d->off_bus = off_bus;
+        if (!d->address || !d->vendor_name || !d->device_name || !d->subsystem_name || !d->class_name ||
+            !d->pcie_type || !d->driver || !d->driver_override)
+                return -ENOMEM;
+        r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : 1;
+}
+
+static int cmp_by_group(const void *a, const void *b) {
+        const DeviceInfo *x = *(DeviceInfo * const *) a, *y = *(DeviceInfo * const *) b;
+        return x->iommu_group < y->iommu_group ? -1 : x->iommu_group > y->iommu_group;
+}
+
+/* IommuGroupMembers and VirtualFunctions, rebuilt from the list the way the daemon would report them. */
+static int derive_lists(DeviceInfo *list, size_t n) {
+        _cleanup_free_ DeviceInfo **by_group = calloc(n ? n : 1, sizeof(DeviceInfo *));
+        if (!by_group)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                by_group[i] = &list[i];
+        /* Stable enough: qsort may reorder equal groups, so members are sorted by address below. */
+        qsort(by_group, n, sizeof(DeviceInfo *), cmp_by_group);
+        for (size_t i = 0; i < n;) {
+                size_t end = i;
+                while (end < n && by_group[end]->iommu_group == by_group[i]->iommu_group)
+                        end++;
+                for (size_t k = i; k < end; k++) {
+                        DeviceInfo *d = by_group[k];
+                        d->iommu_group_members = calloc(by_group[i]->iommu_group >= 0 ? end - i + 1 : 1, sizeof(char *));
+                        if (!d->iommu_group_members)
+                                return -ENOMEM;
+                        if (d->iommu_group < 0)
+                                continue;
+                        for (size_t m = i; m < end; m++) {
+                                d->iommu_group_members[m - i] = strdup(by_group[m]->address);
+                                if (!d->iommu_group_members[m - i])
+                                        return -ENOMEM;
+                        }
+                        pt_strv_sort(d->iommu_group_members);
+                }
+                i = end;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!list[i].virtual_functions && !(list[i].virtual_functions = calloc(1, sizeof(char *))))
+                        return -ENOMEM;
+        /* The list is sorted by address, so each PF's VFs come out sorted too. */
+        for (size_t i = 0; i < n; i++) {
+                if (isempty(list[i].physical_function))
+                        continue;
+                for (size_t k = 0; k < n; k++)
+                        if (streq(list[k].address, list[i].physical_function)) {
+                                if (pt_strv_push(&list[k].virtual_functions, strdup(list[i].address)) < 0)
+                                        return -ENOMEM;
+                                break;
+                        }
+        }
+        return 0;
 }
 
 int device_info_list(sd_bus *bus, DeviceInfo **ret, size_t *n, sd_bus_error *error) {
@@ -172,55 +271,37 @@ int device_info_list(sd_bus *bus, DeviceInfo **ret, size_t *n, sd_bus_error *err
         size_t count = 0, allocated = 0;
         int r;
 
-        r = sd_bus_call_method(bus, PT_BUS_NAME, PT_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
-                               "GetManagedObjects", error, &reply, "");
+        /* One compact reply: at thousands of devices, a{sv} dictionaries cost more than everything else. */
+        r = sd_bus_call_method(bus, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "GetInventory", error, &reply,
+                               "");
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        r = sd_bus_message_enter_container(reply, 'a', PT_INVENTORY_ENTRY_SIGNATURE);
         if (r < 0)
-                goto fail;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
-                const char *path;
-                r = sd_bus_message_read(reply, "o", &path);
-                if (r < 0)
-                        goto fail;
-                r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
-                if (r < 0)
-                        goto fail;
-                while ((r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
-                        const char *iface;
-                        r = sd_bus_message_read(reply, "s", &iface);
-                        if (r < 0)
+                return r;
+        for (;;) {
+                if (count == allocated) {
+                        allocated = allocated ? allocated * 2 : 256;
+                        DeviceInfo *grown = realloc(list, allocated * sizeof(DeviceInfo));
+                        if (!grown) {
+                                r = -ENOMEM;
                                 goto fail;
-                        if (streq(iface, PT_DEVICE_INTERFACE)) {
-                                if (count == allocated) {
-                                        allocated = allocated ? allocated * 2 : 64;
-                                        DeviceInfo *grown = realloc(list, allocated * sizeof(DeviceInfo));
-                                        if (!grown) {
-                                                r = -ENOMEM;
-                                                goto fail;
-                                        }
-                                        list = grown;
-                                }
-                                list[count] = (DeviceInfo) { .path = strdup(path) };
-                                r = device_info_read_properties(reply, &list[count++]);
-                        } else
-                                r = sd_bus_message_skip(reply, "a{sv}");
-                        if (r < 0)
-                                goto fail;
-                        r = sd_bus_message_exit_container(reply);
-                        if (r < 0)
-                                goto fail;
+                        }
+                        list = grown;
                 }
-                if (r < 0)
+                list[count] = (DeviceInfo) {};
+                r = read_inventory_entry(reply, &list[count]);
+                if (r < 0) {
+                        count++;
                         goto fail;
-                if ((r = sd_bus_message_exit_container(reply)) < 0 || (r = sd_bus_message_exit_container(reply)) < 0)
-                        goto fail;
+                }
+                if (r == 0)
+                        break;
+                count++;
         }
+        r = derive_lists(list, count);
         if (r < 0)
                 goto fail;
-        if (count > 1)
-                qsort(list, count, sizeof(DeviceInfo), cmp_info);
         *ret = list;
         *n = count;
         return 0;

@@ -35,7 +35,7 @@ void device_info_free(DeviceInfo *d);
 /* Reads an a{sv} of Device properties at the message's current position. */
 int device_info_read_properties(sd_bus_message *m, DeviceInfo *d);
 
-/* Every device in one GetManagedObjects round trip, sorted by address. */
+/* Every device in one Manager.GetInventory round trip, sorted by address (the daemon sorts). */
 int device_info_list(sd_bus *bus, DeviceInfo **ret, size_t *n, sd_bus_error *error);
 
 /* One device by any address notation the daemon accepts. */

@@ -84,6 +84,10 @@ int main(int argc, char *argv[]) {
         PtctlContext ctx = {};
         int c;
 
+        /* Listings of thousands of devices are written in large blocks, not 4 KiB ones. */
+        static char outbuf[1 << 16];
+        setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+
         /* Global options stop at the command; the command parses its own. */
         while ((c = getopt_long(argc, argv, "+jh", options, NULL)) >= 0)
                 switch (c) {

@@ -2,12 +2,16 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-/* A small streaming JSON writer: ptctl's --json output is a contract, so it is written, not improvised. */
+/* A small streaming JSON writer: ptctl's --json output is a contract, so it is written, not improvised.
+ * Output collects in its own buffer and reaches the FILE in large blocks: listings run to megabytes. */
 typedef struct PtJson {
         FILE *f;
+        char *buf;
+        size_t len, cap;
         int depth;
         bool need_comma[32];
         bool after_key;
@@ -23,4 +27,4 @@ void pt_json_string(PtJson *j, const char *s); /* NULL writes null */
 void pt_json_int(PtJson *j, int64_t v);
 void pt_json_bool(PtJson *j, bool v);
 void pt_json_null(PtJson *j);
-void pt_json_finish(PtJson *j); /* trailing newline */
+void pt_json_finish(PtJson *j); /* trailing newline, flush, free the buffer */

@@ -58,11 +58,8 @@ GETTER(physical_function, "s", d->physical_function)
 GETTER(serial_number, "s", d->serial)
 GETTER(off_bus, "b", (int) d->off_bus)
 GETTER(state, "s", device_state(d))
-static int property_get_guest(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        /* Assignments arrive with the assignment database; until then no device has a guest. */
-        return sd_bus_message_append(reply, "s", "");
-}
+static const char *device_guest(const Device *d);
+GETTER(guest, "s", device_guest(d))
 
 #define CONST_PROP(n, s, g) SD_BUS_PROPERTY(n, s, property_get_##g, 0, SD_BUS_VTABLE_PROPERTY_CONST)
 #define LIVE_PROP(n, s, g) SD_BUS_PROPERTY(n, s, property_get_##g, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
@@ -146,6 +143,38 @@ int device_dbus_register(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to register the device enumerator: %m");
         return 0;
+}
+
+/* Assignments arrive with the assignment database; until then no device has a guest. */
+static const char *device_guest(const Device *d) {
+        return "";
+}
+
+int device_dbus_append_inventory_entry(sd_bus_message *m, const Device *d) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'r', PT_INVENTORY_ENTRY_SIGNATURE_INNER);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "sqqqqyussssybbsbssi", d->bdf, d->vendor_id, d->device_id,
+                                  d->subsystem_vendor_id, d->subsystem_id, d->revision, d->class_code, d->vendor_name,
+                                  d->device_name, d->subsystem_name, d->class_name, d->header_type,
+                                  (int) d->multifunction, (int) d->is_pcie, d->pcie_type, (int) d->is_bridge,
+                                  d->driver, d->driver_override, d->iommu_group);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "sbbbbb", d->parent_bridge, (int) d->parent_conventional, (int) d->flr,
+                                  (int) d->af_flr, (int) d->has_pm, (int) d->pm_no_soft_reset);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(m, d->reset_methods);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "uussbss", d->sriov_total_vfs, d->sriov_num_vfs, d->physical_function, d->serial, (int) d->off_bus, device_state(d),
+                                  device_guest(d));
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
 }
 
 void device_dbus_emit_changed(Manager *m, Device *d, const char **properties) {

@@ -45,3 +45,4 @@ void manager_dbus_emit_device_removed(Manager *m, Device *d);
 /* device-dbus.c */
 int device_dbus_register(Manager *m);
 void device_dbus_emit_changed(Manager *m, Device *d, const char **properties);
+int device_dbus_append_inventory_entry(sd_bus_message *m, const Device *d);

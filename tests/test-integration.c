@@ -60,6 +60,21 @@ static void test_list_json(Fixture *f, gconstpointer data) {
         g_autoptr(JsonNode) all = harness_ptctl_json(f->h, "list", "--all", "--json", NULL);
         JsonArray *aa = json_node_get_array(all);
         g_assert_cmpuint(json_array_get_length(aa), ==, 19);
+
+        /* list reads Manager.GetInventory, show reads the Device properties: every object must agree, the
+         * group member and VF lists ptctl derives included. */
+        for (guint i = 0; i < json_array_get_length(aa); i++) {
+                JsonObject *o = json_array_get_object_element(aa, i);
+                const char *address = json_object_get_string_member(o, "address");
+                g_autoptr(JsonNode) shown = harness_ptctl_json(f->h, "show", address, "--json", NULL);
+                g_autoptr(JsonNode) listed = json_node_alloc();
+                json_node_init_object(listed, o);
+                g_autofree char *from_list = json_to_string(listed, TRUE), *from_show = json_to_string(shown, TRUE);
+                g_assert_cmpstr(from_list, ==, from_show);
+        }
+        JsonObject *conv = json_array_find_address(aa, "0000:06:03.0");
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(conv, "iommu_group_members")), ==, 5);
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(nic, "virtual_functions")), ==, 2);
         JsonObject *host_bridge = json_array_find_address(aa, "0000:00:00.0");
         g_assert_true(json_object_get_boolean_member(host_bridge, "bridge"));
 }

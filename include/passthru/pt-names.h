@@ -9,6 +9,12 @@
 #define PT_DEVICE_PATH_PREFIX   "/org/passthru1/device"
 #define PT_DEVICE_INTERFACE     "org.passthru1.Device"
 
+/* Manager.GetInventory(): one struct per device, fields in the order of the Device properties in
+ * dbus/org.passthru1.xml, less IommuGroupMembers and VirtualFunctions, which the other entries already say (and
+ * which would make the reply grow with the square of the group size). Fixed for this method's lifetime. */
+#define PT_INVENTORY_ENTRY_SIGNATURE_INNER "sqqqqyussssybbsbssisbbbbbasuussbss"
+#define PT_INVENTORY_ENTRY_SIGNATURE "(" PT_INVENTORY_ENTRY_SIGNATURE_INNER ")"
+
 #define PT_ERROR_PREFIX         "org.passthru1.Error."
 #define PT_ERROR_NOT_FOUND      PT_ERROR_PREFIX "NotFound"
 #define PT_ERROR_INVALID_ADDRESS PT_ERROR_PREFIX "InvalidAddress"

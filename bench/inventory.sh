@@ -1,0 +1,75 @@
+#!/bin/sh
+# bench/inventory: ptctl list --all --json against a warm passthrud versus lspci -nn reading the same sysfs tree
+# of 4096 PCI functions. Prints per-run times, the medians and their ratio. Run as root (private namespaces);
+# BUILD=<meson build dir> (default build), RUNS=<n> (default 15).
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+B=${BUILD:-build}
+RUNS=${RUNS:-15}
+
+if [ "${PASSTHRU_BENCH_INSIDE:-}" != 1 ]; then
+	PASSTHRU_BENCH_INSIDE=1 exec unshare --mount --net --propagation private "$0" "$@"
+fi
+
+T=$(mktemp -d /tmp/passthru-bench.XXXXXX)
+pids=""
+trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$T"' EXIT
+
+# 128 root ports on bus 0, each with 31 endpoints on its own bus: 4096 functions in all.
+{
+	echo "driver pcieport class=060400"
+	echo "driver igb ids=8086:1521"
+	bus=1
+	for slot in $(seq 1 16); do
+		for fn in 0 1 2 3 4 5 6 7; do
+			port=$(printf '0000:00:%02x.%x' "$slot" "$fn")
+			echo "device $port id=8086:2940 class=060400 pcie=root-port mf group=$bus driver=pcieport"
+			for dev in $(seq 0 30); do
+				printf 'device 0000:%02x:%02x.0 id=8086:1521 class=020000 parent=%s pcie=endpoint flr pm group=%d driver=igb\n' \
+					"$bus" "$dev" "$port" "$bus"
+			done
+			bus=$((bus + 1))
+		done
+	done
+} > "$T/big.topo"
+mkdir -p "$T/sys"
+"$B/tests/fakekernel" --topology "$T/big.topo" --backing "$T/sys" --render-only
+count=$(ls "$T/sys/bus/pci/devices" | wc -l)
+
+dbus-daemon --config-file="$top/tests/data/test-bus.conf" --address="unix:path=$T/bus" --nofork --nopidfile 2>/dev/null &
+pids="$pids $!"
+while [ ! -S "$T/bus" ]; do sleep 0.05; done
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
+start=$(date +%s%N)
+"$B/daemon/passthrud" --sysfs-root "$T/sys" --state-dir "$T/state" --runtime-dir "$T/run" 2>/dev/null &
+pids="$pids $!"
+until "$B/client/ptctl" list >/dev/null 2>&1; do sleep 0.02; done
+startup_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+
+n_ptctl=$("$B/client/ptctl" list --all --json | grep -c '"address"')
+n_lspci=$(lspci -nn -A linux-sysfs -O sysfs.path="$T/sys/bus/pci" 2>/dev/null | wc -l)
+
+time_ms() {
+	s=$(date +%s%N)
+	"$@" >/dev/null 2>&1
+	echo $(( ($(date +%s%N) - s) / 100000 ))  # tenths of a millisecond
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+: > "$T/ptctl.times"
+: > "$T/lspci.times"
+i=0
+while [ $i -lt "$RUNS" ]; do
+	# Alternate, so drift on a shared machine hits both alike.
+	time_ms "$B/client/ptctl" list --all --json >> "$T/ptctl.times"
+	time_ms lspci -nn -A linux-sysfs -O sysfs.path="$T/sys/bus/pci" >> "$T/lspci.times"
+	i=$((i + 1))
+done
+p=$(median < "$T/ptctl.times")
+l=$(median < "$T/lspci.times")
+echo "devices in tree: $count (ptctl lists $n_ptctl, lspci lists $n_lspci)"
+echo "passthrud start-up to first answer: ${startup_ms} ms"
+echo "ptctl list --all --json runs (0.1 ms): $(tr '\n' ' ' < "$T/ptctl.times")"
+echo "lspci -nn runs (0.1 ms):               $(tr '\n' ' ' < "$T/lspci.times")"
+awk -v p="$p" -v l="$l" 'BEGIN { printf "median: ptctl %.1f ms, lspci %.1f ms, ratio ptctl/lspci = %.2f\n", p/10, l/10, p/l }'
