@@ -23,7 +23,7 @@ if command -v clang >/dev/null; then
 	else
 		meson setup build-fuzz -Dfuzz=true -Dtests=false --native-file tests/fuzz/clang.ini >/dev/null
 	fi
-	meson compile -C build-fuzz >/dev/null
+	meson compile -C build-fuzz fuzz-address fuzz-pci-config >/dev/null
 	for target in fuzz-address fuzz-pci-config; do
 		corpus=$(mktemp -d)
 		cp tests/fuzz/corpus-address/* "$corpus"/ 2>/dev/null || true

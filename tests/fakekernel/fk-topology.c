@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,15 @@ static int parse_pcie_type(const char *v) {
         return -EINVAL;
 }
 
-_printf_(2, 0)
-static int set_error(char **error, const char *fmt, const char *arg) {
+_printf_(2, 3)
+static int set_error(char **error, const char *fmt, ...) {
         if (error) {
+                va_list ap;
                 free(*error);
-                if (asprintf(error, fmt, arg) < 0)
+                va_start(ap, fmt);
+                if (vasprintf(error, fmt, ap) < 0)
                         *error = NULL;
+                va_end(ap);
         }
         return -EINVAL;
 }
@@ -106,7 +110,7 @@ int fk_device_parse_line(FkKernel *k, const char *line, FkDevice **ret, char **e
         if (*w && streq(*w, "device"))
                 w++;
         if (!*w)
-                return set_error(error, "device line without address%s", "");
+                return set_error(error, "device line without address");
 
         d = calloc(1, sizeof(*d));
         if (!d)
