@@ -169,9 +169,15 @@ int pt_pci_config_parse(const uint8_t *config, size_t len, PtPciConfig *ret) {
         p.readable = true;
         p.vendor_id = rd16(config, len, CFG_VENDOR_ID, &ok);
         p.device_id = rd16(config, len, CFG_DEVICE_ID, &ok);
-        if (p.vendor_id == 0xffff) {
-                /* All-ones is what a device that dropped off the bus returns for every read. */
-                p.off_bus = true;
+        /* A device that dropped off the bus returns all-ones for every read. Vendor 0xffff alone is not that:
+         * an SR-IOV VF reads so by design (the kernel takes its IDs from the PF). */
+        p.off_bus = true;
+        for (size_t i = 0; i < 64; i++)
+                if (config[i] != 0xff) {
+                        p.off_bus = false;
+                        break;
+                }
+        if (p.off_bus) {
                 *ret = p;
                 return 0;
         }

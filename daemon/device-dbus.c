@@ -96,7 +96,7 @@ static const sd_bus_vtable device_vtable[] = {
         CONST_PROP("SriovTotalVfs", "u", sriov_total_vfs),
         LIVE_PROP("SriovNumVfs", "u", sriov_num_vfs),
         LIVE_PROP("VirtualFunctions", "as", virtual_functions),
-        CONST_PROP("PhysicalFunction", "s", physical_function),
+        LIVE_PROP("PhysicalFunction", "s", physical_function),
         CONST_PROP("SerialNumber", "s", serial_number),
         LIVE_PROP("OffBus", "b", off_bus),
         LIVE_PROP("State", "s", state),

@@ -279,22 +279,15 @@ static bool strv_equal(char **a, char **b) {
         return true;
 }
 
-#define SWAP(a, b) do { __typeof__(a) _t = (a); (a) = (b); (b) = _t; } while (0)
-
 int device_update(Device *d, Device *fresh, const char ***ret_changed) {
         const char **changed = calloc(24, sizeof(char *));
         size_t n = 0;
-        const char *old_state = device_state(d);
 
         if (!changed)
                 return -ENOMEM;
-#define CHANGED_STR(field, name) \
-        if (!streq(d->field, fresh->field)) { SWAP(d->field, fresh->field); changed[n++] = name; }
-#define CHANGED_STRV(field, name) \
-        if (!strv_equal(d->field, fresh->field)) { SWAP(d->field, fresh->field); changed[n++] = name; }
-#define CHANGED_VAL(field, name) \
-        if (d->field != fresh->field) { d->field = fresh->field; changed[n++] = name; }
-
+#define CHANGED_STR(field, name) if (!streq(d->field, fresh->field)) changed[n++] = name
+#define CHANGED_STRV(field, name) if (!strv_equal(d->field, fresh->field)) changed[n++] = name
+#define CHANGED_VAL(field, name) if (d->field != fresh->field) changed[n++] = name
         CHANGED_STR(driver, "Driver");
         CHANGED_STR(driver_override, "DriverOverride");
         CHANGED_VAL(iommu_group, "IommuGroup");
@@ -302,10 +295,20 @@ int device_update(Device *d, Device *fresh, const char ***ret_changed) {
         CHANGED_STRV(reset_methods, "ResetMethods");
         CHANGED_VAL(sriov_num_vfs, "SriovNumVfs");
         CHANGED_STRV(virtual_functions, "VirtualFunctions");
+        CHANGED_STR(physical_function, "PhysicalFunction");
         CHANGED_VAL(off_bus, "OffBus");
-        if (!streq(old_state, device_state(d)))
+        if (!streq(device_state(d), device_state(fresh)))
                 changed[n++] = "State";
+#undef CHANGED_STR
+#undef CHANGED_STRV
+#undef CHANGED_VAL
         changed[n] = NULL;
+
+        /* Take the fresh snapshot whole: the rest is identity, which only a late-created link (a VF's physfn
+         * appears after its add uevent) or config space read at a bad moment can have changed. */
+        Device old = *d;
+        *d = *fresh;
+        *fresh = old;
         *ret_changed = changed;
         return (int) n;
 }

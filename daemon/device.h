@@ -53,8 +53,8 @@ static inline void device_freep(Device **d) {
 const char *device_state(const Device *d);
 bool device_is_stub_driver(const char *driver);
 
-/* Moves the live facts of 'fresh' into 'd' and lists the D-Bus property names that changed (NULL-terminated,
- * static strings; *ret_changed must be freed, not its items). */
+/* Takes the fresh snapshot into 'd' (the old one goes to 'fresh', for the caller to free) and lists the D-Bus
+ * properties that changed (NULL-terminated static strings; free *ret_changed, not its items). */
 int device_update(Device *d, Device *fresh, const char ***ret_changed);
 
 int device_object_path(const PtAddress *a, char **ret);

@@ -121,11 +121,25 @@ static void refresh_device(Manager *m, const PtAddress *a) {
         r = device_update(d, fresh, &changed);
         if (r <= 0)
                 return;
+        device_dbus_emit_changed(m, d, changed);
         if (old_driver && !streq(old_driver, d->driver))
                 pt_log_full(LOG_INFO, PT_MESSAGE_DRIVER_CHANGED, d->bdf, NULL, isempty(d->driver) ? NULL : d->driver,
                             "Device %s driver changed: %s -> %s", d->bdf, isempty(old_driver) ? "(none)" : old_driver,
                             isempty(d->driver) ? "(none)" : d->driver);
-        device_dbus_emit_changed(m, d, changed);
+
+        /* A VF's add uevent comes before the kernel links it to its PF: when the PF's VF list changes, the VFs
+         * are read again, so they learn their PF. */
+        for (const char **c = changed; *c; c++)
+                if (streq(*c, "VirtualFunctions")) {
+                        _cleanup_strv_free_ char **vfs = NULL;
+                        for (char **v = d->virtual_functions; v && *v; v++)
+                                (void) pt_strv_push(&vfs, strdup(*v));
+                        for (char **v = vfs; v && *v; v++) {
+                                PtAddress va;
+                                if (pt_address_parse_bdf(*v, &va, NULL) >= 0)
+                                        refresh_device(m, &va);
+                        }
+                }
 }
 
 static void device_added(Manager *m, const PtAddress *a) {

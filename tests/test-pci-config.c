@@ -118,6 +118,24 @@ static void test_off_bus(void) {
         g_assert_false(p.has_pm);
 }
 
+static void test_sriov_vf(void) {
+        uint8_t c[4096] = {};
+        PtPciConfig p;
+
+        /* A VF: vendor and device read 0xffff by design, everything else is a live PCIe endpoint with FLR. */
+        header(c, 0xffff, 0xffff, 0x010802, 0x00);
+        c[0x06] = 0x10;
+        c[0x34] = 0x40;
+        c[0x40] = 0x10;
+        put16(c, 0x42, 0x0002);
+        put32(c, 0x44, 1u << 28);
+        g_assert_cmpint(pt_pci_config_parse(c, sizeof(c), &p), ==, 0);
+        g_assert_false(p.off_bus);
+        g_assert_true(p.is_pcie);
+        g_assert_true(p.flr);
+        g_assert_cmphex(p.class_code, ==, 0x010802);
+}
+
 static void test_hostile_lists(void) {
         uint8_t c[4096] = {};
         PtPciConfig p;
@@ -158,6 +176,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/pci-config/af-flr-no-soft-reset", test_af_flr_and_nosoftreset);
         g_test_add_func("/pci-config/bridge-types", test_bridge_types);
         g_test_add_func("/pci-config/off-bus", test_off_bus);
+        g_test_add_func("/pci-config/sriov-vf", test_sriov_vf);
         g_test_add_func("/pci-config/hostile-lists", test_hostile_lists);
         return g_test_run();
 }

@@ -144,6 +144,11 @@ int fk_device_add(FkKernel *k, FkDevice *d, bool probe) {
                 return r;
         fk_uevent_send(k, d, "add");
         fk_log(k, "add %s", d->bdf);
+        if (d->pf) {
+                r = fk_render_vf_links(k, d);
+                if (r < 0)
+                        return r;
+        }
         if (!probe && d->initial_driver)
                 r = bind(k, d, d->initial_driver);
         else if (probe)

@@ -153,8 +153,9 @@ int fk_render_config(FkKernel *k, FkDevice *d) {
                 return write_bytes(k, rel, c, len);
         }
 
-        put16(c, 0x00, d->vendor);
-        put16(c, 0x02, d->device);
+        /* SR-IOV VFs read 0xffff IDs from config space; sysfs shows the real ones. */
+        put16(c, 0x00, d->pf ? 0xffff : d->vendor);
+        put16(c, 0x02, d->pf ? 0xffff : d->device);
         put16(c, 0x04, d->driver ? 0x0406 : 0x0000);
         put32(c, 0x08, (d->class_code << 8) | d->revision);
         c[0x0e] = (uint8_t) ((is_bridge(d) ? 1 : 0) | (d->multifunction ? 0x80 : 0));
@@ -367,14 +368,18 @@ int fk_render_device(FkKernel *k, FkDevice *d) {
                         return r;
         }
 
-        if (d->pf) {
-                _cleanup_free_ char *physfn = fk_device_path(d, "physfn"), *virtfn = NULL;
-                if (asprintf(&virtfn, "%s/virtfn%d", d->pf->devpath, d->vf_index) < 0 || !physfn)
-                        return -ENOMEM;
-                if ((r = fk_symlink(k, d->pf->devpath, physfn)) < 0 || (r = fk_symlink(k, d->devpath, virtfn)) < 0)
-                        return r;
-        }
         return fk_render_device_attrs(k, d);
+}
+
+/* Separate from fk_render_device: pci_iov_add_virtfn() links a VF to its PF only after the VF's add uevent. */
+int fk_render_vf_links(FkKernel *k, FkDevice *d) {
+        _cleanup_free_ char *physfn = fk_device_path(d, "physfn"), *virtfn = NULL;
+        int r;
+        if (asprintf(&virtfn, "%s/virtfn%d", d->pf->devpath, d->vf_index) < 0 || !physfn)
+                return -ENOMEM;
+        if ((r = fk_symlink(k, d->pf->devpath, physfn)) < 0 || (r = fk_symlink(k, d->devpath, virtfn)) < 0)
+                return r;
+        return 0;
 }
 
 static int rm_rf(const char *path) {

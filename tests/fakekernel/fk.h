@@ -103,6 +103,7 @@ int fk_device_parse_line(FkKernel *k, const char *line, FkDevice **ret, char **e
 int fk_render_all(FkKernel *k);
 int fk_render_device(FkKernel *k, FkDevice *d);
 int fk_render_device_attrs(FkKernel *k, FkDevice *d);
+int fk_render_vf_links(FkKernel *k, FkDevice *d);
 int fk_unrender_device(FkKernel *k, FkDevice *d);
 int fk_render_driver(FkKernel *k, FkDriver *drv);
 int fk_render_config(FkKernel *k, FkDevice *d);

@@ -1,0 +1,59 @@
+#!/bin/sh
+# Builds the sandbox initramfs: busybox, the Debian kernel's modules for vfio-pci, pci-stub, xen-pciback and the
+# emulated devices, passthrud and ptctl with their libraries, dbus-daemon with a system-bus configuration, lspci
+# with pci.ids, jq, and the scenario scripts.   usage: build-initramfs.sh BUILD_DIR OUT_DIR
+set -eu
+B=$(realpath "$1")
+OUT=$2
+here=$(dirname "$(realpath "$0")")
+KVER=$(ls /lib/modules | sort -V | tail -n 1)
+R="$OUT/rootfs"
+
+rm -rf "$R"
+mkdir -p "$R"/bin "$R"/sbin "$R"/usr/bin "$R"/usr/sbin "$R"/etc "$R"/proc "$R"/sys "$R"/dev "$R"/tmp "$R"/run \
+	"$R"/var/lib/passthru "$R"/usr/share/misc "$R"/sandbox "$R"/lib/modules/"$KVER"
+
+cp /bin/busybox "$R/bin/busybox"
+for applet in $("$R/bin/busybox" --list); do
+	[ -e "$R/bin/$applet" ] || ln -s busybox "$R/bin/$applet"
+done
+
+# A binary at DEST inside the image, with every library ldd names.
+copy_bin() {
+	src=$1
+	dest=$2
+	install -D -m 0755 "$src" "$R$dest"
+	ldd "$src" | awk '/=> \// { print $3 } /^[[:space:]]*\/lib/ { print $1 }' | while read -r lib; do
+		[ -e "$R$lib" ] || install -D -m 0755 "$lib" "$R$lib"
+	done
+}
+copy_bin "$B/daemon/passthrud" /usr/sbin/passthrud
+copy_bin "$B/client/ptctl" /usr/bin/ptctl
+copy_bin /usr/bin/dbus-daemon /usr/bin/dbus-daemon
+copy_bin "$(command -v lspci)" /usr/bin/lspci
+copy_bin "$(command -v setpci)" /usr/bin/setpci
+copy_bin "$(command -v jq)" /usr/bin/jq
+cp /usr/share/misc/pci.ids "$R/usr/share/misc/pci.ids"
+
+# Modules and everything they depend on, resolved by the host's modprobe against the guest kernel's tree.
+MODULES="vfio vfio_iommu_type1 vfio_pci pci-stub xen-pciback xenfs e1000e e1000 virtio_pci virtio_net virtio_rng nvme"
+for m in $MODULES; do
+	modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
+done | sort -u | while read -r ko; do
+	install -D -m 0644 "$ko" "$R$ko"
+done
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	cp "/lib/modules/$KVER/$f" "$R/lib/modules/$KVER/"
+done
+depmod -b "$R" "$KVER"
+
+install -D -m 0644 "$here/vm/system.conf" "$R/usr/share/dbus-1/system.conf"
+echo "root:x:0:0:root:/root:/bin/sh" > "$R/etc/passwd"
+echo "root:x:0:" > "$R/etc/group"
+# dbus-daemon wants a machine ID; one per image is enough for a throwaway VM.
+od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$R/etc/machine-id"
+install -m 0755 "$here/vm/init" "$R/init"
+cp "$here"/vm/*.sh "$R/sandbox/"
+
+(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initramfs.cpio.gz"
+echo "$KVER" > "$OUT/kernel-version"

@@ -1,0 +1,59 @@
+# The narrated demo on a real kernel.
+. /sandbox/lib.sh
+
+say ""
+say "== passthrud on a real Linux kernel ($(uname -r)), QEMU q35 with an emulated Intel IOMMU"
+say "   (dbus-daemon and passthrud were started by /init, the way systemd starts them on a host)"
+say ""
+say "== Every PCI function: driver, IOMMU group, the kernel's reset methods, state"
+show ptctl list
+say ""
+say "== The virtio-net NIC behind a root port: FLR-capable, alone in its IOMMU group"
+vnet=$(child_of 0000:00:05.0)
+show ptctl show "$vnet"
+say ""
+say "== An e1000 behind the conventional pci-bridge: its group includes the bridge and its sibling"
+br=$(child_of 0000:00:09.0)
+show ptctl show "$br"
+say ""
+say "== Any notation names the same device"
+for a in "$br" "0/$br" "($br)" "$br@4,permissive=1"; do
+	printf 'PT-SAY: $ ptctl show "%s" --json | jq .address\n' "$a"
+	ptctl show "$a" --json | jq .address | sed 's/^/PT-SAY: /'
+done
+say ""
+say "== Bad input is refused with the reason"
+show ptctl show 00:20.0
+show ptctl show 0000:7f:00.0
+say ""
+say "== The inventory follows the kernel: $vnet is moved to vfio-pci by hand through sysfs"
+ptctl monitor > /tmp/monitor.log 2>/dev/null &
+mon=$!
+echo vfio-pci > "/sys/bus/pci/devices/$vnet/driver_override"
+echo "$vnet" > "/sys/bus/pci/devices/$vnet/driver/unbind"
+echo "$vnet" > /sys/bus/pci/drivers_probe
+eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .state)\" = stub ]"
+show ptctl list
+say "   ... and back to virtio-pci"
+echo > "/sys/bus/pci/devices/$vnet/driver_override"
+echo "$vnet" > /sys/bus/pci/drivers/vfio-pci/unbind
+echo "$vnet" > /sys/bus/pci/drivers_probe
+eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .driver)\" = virtio-pci ]"
+say ""
+say "== An e1000e is hot-plugged into an empty root port through the QEMU monitor, then removed"
+echo "PT-HOTPLUG-ADD hp1 e1000e rp_hp1"
+eventually sh -c '[ -n "$(ptctl list --all --json | jq -r ".[] | select(.parent_bridge == \"0000:00:07.0\") | .address")" ]'
+hp=$(child_of 0000:00:07.0)
+show sh -c "ptctl list | grep -E 'ADDRESS|$hp'"
+echo "PT-HOTPLUG-DEL hp1"
+eventually sh -c "! ptctl show $hp"
+show ptctl show "$hp"
+say ""
+say "== What ptctl monitor saw meanwhile"
+kill $mon
+sed 's/^/PT-SAY:   /' /tmp/monitor.log
+say ""
+say "== What passthrud logged"
+sed 's/^<[0-9]>/PT-SAY:   /' /run/passthrud.log
+say ""
+say "Done. 'sandbox/run.sh shell' gives a shell in this VM; 'sandbox/run.sh keep' leaves it running."

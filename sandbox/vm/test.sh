@@ -1,0 +1,161 @@
+# Checks against the real kernel, as TAP lines on the serial console.
+. /sandbox/lib.sh
+
+# fd 3 stays on the console: hotplug requests must reach the host even from inside a check.
+exec 3>&1
+n=0
+check() {
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@" > /tmp/check.out 2>&1; then
+		echo "PT-TAP: ok $n - $desc"
+	else
+		echo "PT-TAP: not ok $n - $desc"
+		sed 's/^/PT-TAP: #   /' /tmp/check.out
+	fi
+}
+
+ptctl list --all --json > /tmp/list.json
+# One line per device, so checks grep instead of starting jq per device (slow under TCG):
+# address vendor device class driver group resets members
+jq -r '.[] | "\(.address) \(.vendor_id) \(.device_id) \(.class) \(.driver // "-") \(.iommu_group // "-") \(.reset_methods | join(",") | if . == "" then "-" else . end) \(.iommu_group_members | join(","))"' \
+	/tmp/list.json > /tmp/flat
+
+covers_lspci() {
+	[ "$(lspci -D -n | wc -l)" = "$(wc -l < /tmp/flat)" ] || { echo "count differs"; return 1; }
+	lspci -D -n | while read -r addr cls ids rest; do
+		grep -q "^$addr ${ids%:*} ${ids#*:} ${cls%:}" /tmp/flat || { echo "$addr $cls $ids: not listed alike"; return 1; }
+	done
+}
+check "ptctl list --json covers every device lspci -D -nn shows, with the same IDs and class" covers_lspci
+
+same_driver() {
+	lspci -D -k | awk '/^[0-9a-f]/ { if (a) print a, d; a = $1; d = "-" } /Kernel driver in use:/ { d = $NF } END { print a, d }' |
+	while read -r addr want; do
+		got=$(awk -v a="$addr" '$1 == a { print $5 }' /tmp/flat)
+		[ "$want" = "$got" ] || { echo "$addr: lspci says '$want', ptctl '$got'"; return 1; }
+	done
+}
+check "every device has the driver lspci -k shows" same_driver
+
+same_groups() {
+	[ -n "$(ls /sys/kernel/iommu_groups)" ] || { echo "no IOMMU groups"; return 1; }
+	for g in /sys/kernel/iommu_groups/*; do
+		members=$(ls "$g/devices" | sort | tr '\n' ',' | sed 's/,$//')
+		for d in $(ls "$g/devices"); do
+			got=$(awk -v a="$d" '$1 == a { print $6, $8 }' /tmp/flat)
+			[ "$got" = "${g##*/} $members" ] || { echo "$d: sysfs group ${g##*/} [$members], ptctl [$got]"; return 1; }
+		done
+	done
+}
+check "IOMMU groups and their members match /sys/kernel/iommu_groups" same_groups
+
+same_resets() {
+	for d in /sys/bus/pci/devices/*; do
+		a=${d##*/}
+		want=$(cat "$d/reset_method" 2>/dev/null | tr ' ' ',')
+		got=$(awk -v a="$a" '$1 == a { print $7 }' /tmp/flat)
+		[ "${want:--}" = "$got" ] || { echo "$a: reset_method '$want', ptctl '$got'"; return 1; }
+	done
+}
+check "reset methods match the kernel's reset_method" same_resets
+
+br=$(child_of 0000:00:09.0)
+notations() {
+	[ -n "$br" ] || return 1
+	bus=$(echo "$br" | cut -d: -f2)
+	slot=$(echo "$br" | cut -d: -f3 | cut -d. -f1)
+	fn=${br##*.}
+	for a in "$br" "${br#0000:}" "0/$br" "($br)" "${br#0000:}@4,permissive=1" "bdf=$br,seize=1" \
+		"<address domain='0x0000' bus='0x$bus' slot='0x$slot' function='0x$fn'/>"; do
+		got=$(ptctl show "$a" --json | jq -r .address)
+		[ "$got" = "$br" ] || { echo "'$a' resolved to '$got'"; return 1; }
+	done
+}
+check "every address notation resolves" notations
+
+conventional() {
+	[ "$(json_field "$br" parent_conventional)" = true ] &&
+	[ "$(ptctl show "$br" --json | jq '.iommu_group_members | index("0000:00:09.0") != null')" = true ]
+}
+check "the e1000 behind the pci-bridge has a conventional parent and shares the bridge's group" conventional
+
+multifunction() {
+	for f in 0000:00:03.0 0000:00:03.1 0000:00:03.2; do
+		[ "$(json_field $f multifunction)" = true ] || { echo "$f"; return 1; }
+	done
+}
+check "the multifunction slot's functions are multifunction" multifunction
+
+vnet=$(child_of 0000:00:05.0)
+nvme=$(child_of 0000:00:06.0)
+flr() {
+	[ "$(json_field "$vnet" flr)" = true ] && [ "$(json_field "$nvme" flr)" = true ] &&
+	[ "$(json_field "$vnet" pcie_type)" = endpoint ] && [ "$(json_field 0000:00:02.0 pcie_type)" = rc-integrated-endpoint ]
+}
+check "FLR and PCIe port types come from config space (virtio-net, nvme, RCiEP e1000e)" flr
+
+ptctl monitor > /tmp/monitor.log 2>/dev/null &
+mon=$!
+sleep 0.2
+
+driver_follow() {
+	echo vfio-pci > "/sys/bus/pci/devices/$vnet/driver_override"
+	echo "$vnet" > "/sys/bus/pci/devices/$vnet/driver/unbind"
+	echo "$vnet" > /sys/bus/pci/drivers_probe
+	eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .state)\" = stub ]" || { ptctl show "$vnet"; return 1; }
+	echo > "/sys/bus/pci/devices/$vnet/driver_override"
+	echo "$vnet" > /sys/bus/pci/drivers/vfio-pci/unbind
+	echo "$vnet" > /sys/bus/pci/drivers_probe
+	eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .driver)\" = virtio-pci ]" || { ptctl show "$vnet"; return 1; }
+	grep -q "Changed $vnet Driver=vfio-pci" /tmp/monitor.log || { cat /tmp/monitor.log; return 1; }
+}
+check "a driver change by hand (virtio-pci -> vfio-pci -> virtio-pci) shows on the bus" driver_follow
+
+sriov() {
+	total=$(json_field "$nvme" sriov_total_vfs)
+	[ "$total" = 2 ] || { echo "nvme $nvme: sriov_total_vfs $total"; ptctl show "$nvme"; return 1; }
+	echo 0 > "/sys/bus/pci/devices/$nvme/sriov_drivers_autoprobe"
+	echo 2 > "/sys/bus/pci/devices/$nvme/sriov_numvfs" || { echo "sriov_numvfs write failed"; return 1; }
+	eventually sh -c "[ \"\$(ptctl show $nvme --json | jq '.virtual_functions | length')\" = 2 ]" ||
+		{ ls -l "/sys/bus/pci/devices/$nvme/"; ptctl show "$nvme"; return 1; }
+	vf=$(ptctl show "$nvme" --json | jq -r '.virtual_functions[0]')
+	[ "$(json_field "$vf" physical_function)" = "$nvme" ] || { ptctl show "$vf"; return 1; }
+	eventually grep -q "DeviceAdded $vf" /tmp/monitor.log || { cat /tmp/monitor.log; return 1; }
+	echo 0 > "/sys/bus/pci/devices/$nvme/sriov_numvfs"
+	eventually sh -c "! ptctl show $vf" || { echo "$vf still there"; return 1; }
+}
+check "SR-IOV VFs of the nvme appear and go with sriov_numvfs" sriov
+
+hotplug() {
+	echo "PT-HOTPLUG-ADD hp1 e1000e rp_hp1" >&3
+	eventually sh -c '[ -n "$(ptctl list --all --json | jq -r ".[] | select(.parent_bridge == \"0000:00:07.0\") | .address")" ]' ||
+		{ echo "nothing appeared behind 00:07.0"; return 1; }
+	hp=$(child_of 0000:00:07.0)
+	eventually grep -q "DeviceAdded $hp" /tmp/monitor.log || { cat /tmp/monitor.log; return 1; }
+	echo "PT-HOTPLUG-DEL hp1" >&3
+	eventually grep -q "DeviceRemoved $hp" /tmp/monitor.log || { cat /tmp/monitor.log; return 1; }
+	! ptctl show "$hp"
+}
+check "a device hot-added and removed through the QEMU monitor gives DeviceAdded and DeviceRemoved" hotplug
+
+remove_rescan() {
+	echo 1 > "/sys/bus/pci/devices/$br/remove"
+	eventually sh -c "! ptctl show $br" || return 1
+	echo 1 > /sys/bus/pci/rescan
+	eventually sh -c "[ \"\$(ptctl show $br --json | jq -r .driver)\" = e1000 ]"
+}
+check "sysfs remove and rescan are followed" remove_rescan
+
+kill $mon
+clean_exit() {
+	pid=$(cat /run/passthrud.pid)
+	kill "$pid"
+	eventually sh -c "! kill -0 $pid" || return 1
+	grep -q "passthrud stopped" /run/passthrud.log || { cat /run/passthrud.log; return 1; }
+	! grep -q '^<[0-3]>' /run/passthrud.log || { grep '^<[0-3]>' /run/passthrud.log; return 1; }
+}
+check "passthrud stops cleanly on SIGTERM and logged no errors" clean_exit
+
+echo "PT-TAP: 1..$n"
