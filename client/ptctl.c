@@ -21,6 +21,7 @@ typedef struct Command {
 static const Command commands[] = {
         { "list", ptctl_cmd_list, "list [--all] [--json]", "PCI devices: address, class, names, driver, group, reset, state" },
         { "show", ptctl_cmd_show, "show DEVICE [--json]", "Everything about one device, group members and parent bridge" },
+        { "status", ptctl_cmd_status, "status [--json]", "The host: hypervisor, stub driver, IOMMU groups" },
         { "monitor", ptctl_cmd_monitor, "monitor", "Print devices added, removed and changed as it happens" },
 };
 

@@ -23,3 +23,4 @@ int ptctl_usage_error(const char *command, const char *fmt, ...) __attribute__((
 int ptctl_cmd_list(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_show(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_monitor(PtctlContext *ctx, int argc, char *argv[]);
+int ptctl_cmd_status(PtctlContext *ctx, int argc, char *argv[]);

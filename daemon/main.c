@@ -14,6 +14,7 @@ static void help(void) {
                "The PCI passthrough authority for Xen dom0 and KVM hosts: owns %s on the system bus.\n\n"
                "Options:\n"
                "  --sysfs-root DIR     Where sysfs is (default %s). libpci reads the same tree.\n"
+               "  --proc-root DIR      Where procfs is (default /proc), for /proc/xen/capabilities\n"
                "  --state-dir DIR      Persistent state (default $STATE_DIRECTORY or %s)\n"
                "  --runtime-dir DIR    Runtime state (default $RUNTIME_DIRECTORY or %s)\n"
                "  --uevent-source SRC  udev (after udevd's rules, default) or kernel (no udevd)\n"
@@ -26,9 +27,10 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
-        enum { ARG_SYSFS_ROOT = 0x100, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_UEVENT_SOURCE, ARG_PCI_IDS, ARG_VERSION };
+        enum { ARG_SYSFS_ROOT = 0x100, ARG_PROC_ROOT, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_UEVENT_SOURCE, ARG_PCI_IDS, ARG_VERSION };
         static const struct option options[] = {
                 { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
+                { "proc-root", required_argument, NULL, ARG_PROC_ROOT },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
@@ -42,6 +44,7 @@ static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
         while ((c_ = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c_) {
                 case ARG_SYSFS_ROOT: c->sysfs_root = optarg; break;
+                case ARG_PROC_ROOT: c->proc_root = optarg; break;
                 case ARG_STATE_DIR: c->state_dir = optarg; break;
                 case ARG_RUNTIME_DIR: c->runtime_dir = optarg; break;
                 case ARG_UEVENT_SOURCE:
@@ -67,6 +70,7 @@ int main(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         ManagerConfig config = {
                 .sysfs_root = PT_DEFAULT_SYSFS_ROOT,
+                .proc_root = "/proc",
                 .state_dir = getenv("STATE_DIRECTORY") ?: PT_DEFAULT_STATE_DIR,
                 .runtime_dir = getenv("RUNTIME_DIRECTORY") ?: PT_DEFAULT_RUNTIME_DIR,
                 .uevent_source = "udev",

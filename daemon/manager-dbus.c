@@ -80,9 +80,40 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
 }
 
+static int property_get_hypervisor(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", host_kind_to_string(m->host.kind));
+}
+
+static int property_get_stub_driver(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", host_stub_driver(&m->host));
+}
+
+static int property_get_iommu_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int any = 0;
+        for (size_t i = 0; i < m->inventory.n && !any; i++)
+                any = m->inventory.devices[i]->iommu_group >= 0;
+        return sd_bus_message_append(reply, "b", any);
+}
+
+static int property_get_device_count(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "u", (uint32_t) m->inventory.n);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Hypervisor", "s", property_get_hypervisor, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StubDriver", "s", property_get_stub_driver, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("IommuGroups", "b", property_get_iommu_groups, 0, 0),
+        SD_BUS_PROPERTY("DeviceCount", "u", property_get_device_count, 0, 0),
         SD_BUS_METHOD_WITH_NAMES("ListDevices", NULL, , "ao", SD_BUS_PARAM(devices), method_list_devices,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetInventory", NULL, , "a" PT_INVENTORY_ENTRY_SIGNATURE, SD_BUS_PARAM(devices),

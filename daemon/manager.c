@@ -35,10 +35,11 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->sysfs_root = strdup(c->sysfs_root);
+        m->proc_root = strdup(c->proc_root);
         m->state_dir = strdup(c->state_dir);
         m->runtime_dir = strdup(c->runtime_dir);
         m->uevent_source = strdup(c->uevent_source);
-        if (!m->sysfs_root || !m->state_dir || !m->runtime_dir || !m->uevent_source)
+        if (!m->sysfs_root || !m->proc_root || !m->state_dir || !m->runtime_dir || !m->uevent_source)
                 return -ENOMEM;
 
         r = sd_event_default(&m->event);
@@ -69,6 +70,8 @@ Manager *manager_free(Manager *m) {
                 sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         free(m->sysfs_root);
+        free(m->proc_root);
+        host_done(&m->host);
         free(m->state_dir);
         free(m->runtime_dir);
         free(m->uevent_source);
@@ -199,6 +202,10 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to create runtime directory %s: %m", m->runtime_dir);
 
+        r = host_detect(m->sysfs_root, m->proc_root, &m->host);
+        if (r < 0)
+                return log_error_errno(r, "Failed to tell what kind of host this is: %m");
+
         /* Watch before enumerating, so nothing that happens in between is missed. */
         r = udev_watch_new(m->event, m->uevent_source, manager_handle_uevent, m, &m->udev);
         if (r < 0)
@@ -224,7 +231,8 @@ int manager_start(Manager *m) {
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
 
         pt_log_full(LOG_INFO, PT_MESSAGE_STARTED, NULL, NULL, NULL,
-                    "passthrud " PACKAGE_VERSION " ready: %zu PCI devices under %s", m->inventory.n, m->sysfs_root);
+                    "passthrud " PACKAGE_VERSION " ready: %zu PCI devices under %s, hypervisor %s, stub driver %s",
+                    m->inventory.n, m->sysfs_root, host_kind_to_string(m->host.kind), host_stub_driver(&m->host));
         (void) sd_notifyf(false, "READY=1\nSTATUS=Watching %zu PCI devices", m->inventory.n);
         return 0;
 }

@@ -4,12 +4,14 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "host.h"
 #include "inventory.h"
 #include "pci-access.h"
 #include "udev-watch.h"
 
 typedef struct ManagerConfig {
         const char *sysfs_root;
+        const char *proc_root;
         const char *state_dir;
         const char *runtime_dir;
         const char *uevent_source;
@@ -19,7 +21,8 @@ typedef struct ManagerConfig {
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
-        char *sysfs_root, *state_dir, *runtime_dir, *uevent_source;
+        char *sysfs_root, *proc_root, *state_dir, *runtime_dir, *uevent_source;
+        Host host;
         PciAccess *pci;
         Inventory inventory;
         UdevWatch *udev;

@@ -84,14 +84,20 @@ static void die_with_parent(gpointer data) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-static GPid spawn(char **argv, int stderr_fd) {
+static GPid spawn_env(char **argv, const char *bus_address, int stderr_fd) {
         g_autoptr(GError) error = NULL;
+        g_auto(GStrv) envp = bus_address ? g_environ_setenv(g_get_environ(), "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE)
+                                         : g_get_environ();
         GPid pid;
-        if (!g_spawn_async_with_pipes_and_fds(NULL, (const char *const *) argv, NULL,
+        if (!g_spawn_async_with_pipes_and_fds(NULL, (const char *const *) argv, (const char *const *) envp,
                                               G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, die_with_parent, NULL,
                                               -1, -1, stderr_fd, NULL, NULL, 0, &pid, NULL, NULL, NULL, &error))
                 g_error("cannot start %s: %s", argv[0], error->message);
         return pid;
+}
+
+static GPid spawn(char **argv, int stderr_fd) {
+        return spawn_env(argv, NULL, stderr_fd);
 }
 
 /* Waits for pid; returns its wait status, or -1 if it did not exit within the timeout. */
@@ -138,7 +144,6 @@ Harness *harness_new(const char *topology) {
         if (!wait_until(bus_socket_ready, h, WAIT_MS))
                 g_error("dbus-daemon did not start");
         h->bus_address = g_steal_pointer(&address_arg);
-        g_setenv("DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, TRUE);
 
         for (int i = 0; i < 200 && !h->conn; i++) {
                 g_clear_error(&error);
@@ -187,7 +192,7 @@ void harness_start_daemon(Harness *h, const char *const *extra) {
                 h->daemon_log = g_build_filename(h->tmpdir, "passthrud.log", NULL);
         int fd = open(h->daemon_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         g_assert_cmpint(fd, >=, 0);
-        h->daemon = spawn((char **) argv->pdata, fd);
+        h->daemon = spawn_env((char **) argv->pdata, h->bus_address, fd);
         close(fd);
         if (!wait_until(daemon_on_bus, h, WAIT_MS))
                 g_error("passthrud did not take org.passthru1");
@@ -258,7 +263,9 @@ static int ptctl_v(Harness *h, char **out, char **err, va_list ap) {
         for (const char *a; (a = va_arg(ap, const char *));)
                 g_ptr_array_add(argv, (char *) a);
         g_ptr_array_add(argv, NULL);
-        if (!g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error))
+        /* The bus goes in the child's environment only: setenv() in a threaded test is unsafe. */
+        g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, TRUE);
+        if (!g_spawn_sync(NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error))
                 g_error("cannot run ptctl: %s", error->message);
         g_assert_true(WIFEXITED(status));
         return WEXITSTATUS(status);

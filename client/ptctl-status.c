@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ptctl status: what kind of host passthrud sees. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "pt-json.h"
+#include "ptctl.h"
+
+int ptctl_cmd_status(PtctlContext *ctx, int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *version = NULL, *hypervisor = NULL, *stub = NULL;
+        int groups = 0, c, r;
+        uint32_t count = 0;
+
+        while ((c = getopt_long(argc, argv, "j", options, NULL)) >= 0)
+                switch (c) {
+                case 'j': ctx->json = true; break;
+                default: return ptctl_usage_error("status", "unknown option");
+                }
+        if (optind < argc)
+                return ptctl_usage_error("status", "unexpected argument '%s'", argv[optind]);
+
+        bus = ptctl_bus();
+        if (!bus)
+                return PTCTL_EXIT_FAILED;
+#define GET(name, sig, ptr) \
+        sd_bus_get_property_trivial(bus, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, name, &error, sig, ptr)
+#define GET_STR(name, ptr) \
+        sd_bus_get_property_string(bus, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, name, &error, ptr)
+        if ((r = GET_STR("Version", &version)) < 0 || (r = GET_STR("Hypervisor", &hypervisor)) < 0 ||
+            (r = GET_STR("StubDriver", &stub)) < 0 || (r = GET("IommuGroups", 'b', &groups)) < 0 ||
+            (r = GET("DeviceCount", 'u', &count)) < 0)
+                return ptctl_report_error(&error, r, "reading passthrud's status failed");
+
+        if (ctx->json) {
+                PtJson j;
+                pt_json_init(&j, stdout);
+                pt_json_begin_object(&j);
+                pt_json_key(&j, "version");
+                pt_json_string(&j, version);
+                pt_json_key(&j, "hypervisor");
+                pt_json_string(&j, hypervisor);
+                pt_json_key(&j, "stub_driver");
+                pt_json_string(&j, stub);
+                pt_json_key(&j, "iommu_groups");
+                pt_json_bool(&j, groups);
+                pt_json_key(&j, "devices");
+                pt_json_int(&j, count);
+                pt_json_end_object(&j);
+                pt_json_finish(&j);
+        } else {
+                printf("passthrud:    %s\n", version);
+                printf("Hypervisor:   %s\n", streq(hypervisor, "none") ? "none (bare metal or KVM host)" :
+                                             streq(hypervisor, "xen-dom0") ? "Xen, this is dom0" :
+                                             streq(hypervisor, "xen-domu") ? "Xen, this is a domU" : hypervisor);
+                printf("Stub driver:  %s\n", stub);
+                printf("IOMMU groups: %s\n", groups ? "yes" : streq(hypervisor, "xen-dom0") ?
+                                             "none (Xen owns the IOMMU)" : "none (no IOMMU active)");
+                printf("Devices:      %u\n", count);
+        }
+        return PTCTL_EXIT_OK;
+}
