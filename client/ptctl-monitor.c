@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ptctl monitor: passthrud's signals as they happen, one line each. */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "passthru/pt-macros.h"
@@ -33,14 +35,35 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 if (sd_bus_message_read(m, "s", &name) < 0 || sd_bus_message_peek_type(m, NULL, &contents) < 0)
                         break;
                 printf(" %s=", name);
-                if (streq(contents, "s") && sd_bus_message_enter_container(m, 'v', "s") > 0) {
-                        (void) sd_bus_message_read(m, "s", &str);
+                if (sd_bus_message_enter_container(m, 'v', contents) <= 0)
+                        break;
+                if (streq(contents, "s") && sd_bus_message_read(m, "s", &str) >= 0)
                         printf("%s", isempty(str) ? "-" : str);
-                        (void) sd_bus_message_exit_container(m);
-                } else {
-                        printf("(%s)", contents);
-                        (void) sd_bus_message_skip(m, "v");
-                }
+                else if (streq(contents, "i")) {
+                        int32_t i = 0;
+                        (void) sd_bus_message_read(m, "i", &i);
+                        printf("%d", i);
+                } else if (streq(contents, "u")) {
+                        uint32_t u = 0;
+                        (void) sd_bus_message_read(m, "u", &u);
+                        printf("%u", u);
+                } else if (streq(contents, "b")) {
+                        int flag = 0;
+                        (void) sd_bus_message_read(m, "b", &flag);
+                        printf("%s", flag ? "yes" : "no");
+                } else if (streq(contents, "as")) {
+                        char **l = NULL;
+                        (void) sd_bus_message_read_strv(m, &l);
+                        for (char **i = l; i && *i; i++)
+                                printf("%s%s", i == l ? "" : ",", *i);
+                        if (!l || !*l)
+                                printf("-");
+                        for (char **i = l; i && *i; i++)
+                                free(*i);
+                        free(l);
+                } else
+                        (void) sd_bus_message_skip(m, contents);
+                (void) sd_bus_message_exit_container(m);
                 (void) sd_bus_message_exit_container(m);
         }
         printf("\n");

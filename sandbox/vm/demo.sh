@@ -44,7 +44,7 @@ say "== An e1000e is hot-plugged into an empty root port through the QEMU monito
 echo "PT-HOTPLUG-ADD hp1 e1000e rp_hp1"
 eventually sh -c '[ -n "$(ptctl list --all --json | jq -r ".[] | select(.parent_bridge == \"0000:00:07.0\") | .address")" ]'
 hp=$(child_of 0000:00:07.0)
-show sh -c "ptctl list | grep -E 'ADDRESS|$hp'"
+show ptctl show "$hp"
 echo "PT-HOTPLUG-DEL hp1"
 eventually sh -c "! ptctl show $hp"
 show ptctl show "$hp"
