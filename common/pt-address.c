@@ -145,6 +145,18 @@ static void trim(const char **start, const char **end) {
                 (*end)--;
 }
 
+/* The input without surrounding white space in [*start, *end); refuses NULL and blank input as "what is empty". */
+static int nonblank(const char *s, const char *what, const char **start, const char **end, char **reason) {
+        if (!s)
+                return fail(reason, "", "%s is empty", what);
+        *start = s;
+        *end = s + strlen(s);
+        trim(start, end);
+        if (*start == *end)
+                return fail(reason, s, "%s is empty", what);
+        return 0;
+}
+
 int pt_address_parse_bdf(const char *s, PtAddress *ret, char **reason) {
         if (!s)
                 return fail(reason, "", "the address is empty");
@@ -157,14 +169,9 @@ int pt_address_parse_hide_list(const char *s, PtAddress **ret, size_t *n, char *
         _cleanup_free_ PtAddress *list = NULL;
         size_t count = 0;
         const char *p, *end;
-
-        if (!s)
-                return fail(reason, "", "the hide list is empty");
-        p = s;
-        end = s + strlen(s);
-        trim(&p, &end);
-        if (p == end)
-                return fail(reason, s, "the hide list is empty");
+        int r = nonblank(s, "the hide list", &p, &end, reason);
+        if (r < 0)
+                return r;
 
         while (p < end) {
                 if (*p != '(')
@@ -178,7 +185,7 @@ int pt_address_parse_hide_list(const char *s, PtAddress **ret, size_t *n, char *
                         return fail(reason, s, "entry \"%.*s\" has a wildcard; list every function",
                                     (int) (b - a), a);
                 PtAddress addr;
-                int r = parse_bdf_range(s, a, b, &addr, NULL, reason);
+                r = parse_bdf_range(s, a, b, &addr, NULL, reason);
                 if (r < 0)
                         return r;
                 PtAddress *grown = realloc(list, (count + 1) * sizeof(PtAddress));
@@ -333,15 +340,9 @@ int pt_pci_spec_parse(const char *s, PtPciSpec *ret, char **reason) {
         PtPciSpec spec = { .vslot = -1, .permissive = -1, .msitranslate = -1, .seize = -1, .power_mgmt = -1,
                            .rdm_policy = -1 };
         const char *p, *end;
-        int r;
-
-        if (!s)
-                return fail(reason, "", "the PCI_SPEC_STRING is empty");
-        p = s;
-        end = s + strlen(s);
-        trim(&p, &end);
-        if (p == end)
-                return fail(reason, s, "the PCI_SPEC_STRING is empty");
+        int r = nonblank(s, "the PCI_SPEC_STRING", &p, &end, reason);
+        if (r < 0)
+                return r;
 
         for (bool first = true; p <= end; first = false) {
                 const char *tok_end = memchr(p, ',', (size_t) (end - p));
@@ -460,14 +461,9 @@ fail:
 
 int pt_address_parse(const char *s, PtAddress *ret, char **reason) {
         const char *p, *end;
-
-        if (!s)
-                return fail(reason, "", "the address is empty");
-        p = s;
-        end = s + strlen(s);
-        trim(&p, &end);
-        if (p == end)
-                return fail(reason, s, "the address is empty");
+        int r = nonblank(s, "the address", &p, &end, reason);
+        if (r < 0)
+                return r;
 
         if (*p == '<')
                 return pt_address_parse_libvirt(s, ret, reason);
@@ -475,7 +471,7 @@ int pt_address_parse(const char *s, PtAddress *ret, char **reason) {
         if (*p == '(') {
                 _cleanup_free_ PtAddress *list = NULL;
                 size_t n;
-                int r = pt_address_parse_hide_list(s, &list, &n, reason);
+                r = pt_address_parse_hide_list(s, &list, &n, reason);
                 if (r < 0)
                         return r;
                 if (n != 1)
@@ -499,7 +495,7 @@ int pt_address_parse(const char *s, PtAddress *ret, char **reason) {
         if (memchr(p, ',', (size_t) (end - p)) || memchr(p, '@', (size_t) (end - p)) ||
             memchr(p, '=', (size_t) (end - p))) {
                 PtPciSpec spec;
-                int r = pt_pci_spec_parse(s, &spec, reason);
+                r = pt_pci_spec_parse(s, &spec, reason);
                 if (r < 0)
                         return r;
                 bool usable = spec.has_address && !spec.all_functions;

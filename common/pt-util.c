@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "passthru/pt-macros.h"
 #include "pt-util.h"
@@ -98,6 +99,22 @@ char *pt_str_quote_limited(const char *s, size_t max) {
         *o++ = '"';
         *o = 0;
         return out;
+}
+
+int pt_mkdir_p(const char *path, unsigned mode) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = 0;
+                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = '/';
+                }
+        if (mkdir(p, (mode_t) mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
 }
 
 char *pt_path_join(const char *a, const char *b) {

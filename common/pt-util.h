@@ -22,5 +22,8 @@ int pt_strv_split(const char *s, const char *separators, char ***ret);
 /* "text" with C escapes for control characters, cut at max characters; malloc'd. */
 char *pt_str_quote_limited(const char *s, size_t max);
 
+/* mkdir -p: parents 0755, the last component with mode; an existing directory is fine. */
+int pt_mkdir_p(const char *path, unsigned mode);
+
 /* Joins two path pieces with exactly one '/'; malloc'd. */
 char *pt_path_join(const char *a, const char *b);

@@ -11,22 +11,7 @@
 #include "manager.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
-
-static int mkdir_p(const char *path, mode_t mode) {
-        _cleanup_free_ char *p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1; *s; s++)
-                if (*s == '/') {
-                        *s = 0;
-                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                                return -errno;
-                        *s = '/';
-                }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
+#include "pt-util.h"
 
 int manager_new(const ManagerConfig *c, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(*m));
@@ -195,10 +180,10 @@ void manager_handle_uevent(const char *action, const char *bdf, void *userdata) 
 int manager_start(Manager *m) {
         int r;
 
-        r = mkdir_p(m->state_dir, 0700);
+        r = pt_mkdir_p(m->state_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create state directory %s: %m", m->state_dir);
-        r = mkdir_p(m->runtime_dir, 0755);
+        r = pt_mkdir_p(m->runtime_dir, 0755);
         if (r < 0)
                 return log_error_errno(r, "Failed to create runtime directory %s: %m", m->runtime_dir);
 

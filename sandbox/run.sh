@@ -33,7 +33,12 @@ monitor() {
 }
 
 case $MODE in
-	monitor) shift; while [ "$1" != monitor ]; do shift; done; shift; monitor "$@"; exit 0 ;;
+	monitor)
+		while [ "$1" != monitor ]; do shift; done
+		shift
+		[ $# -gt 0 ] || { echo "run.sh monitor: which HMP command?" >&2; exit 2; }
+		monitor "$@"
+		exit 0 ;;
 	console) exec socat -,raw,echo=0 "UNIX-CONNECT:$OUT/console.sock" ;;
 	stop) monitor quit; exit 0 ;;
 esac
@@ -106,7 +111,7 @@ case $MODE in
 		exec "$@" -serial mon:stdio ;;
 	keep)
 		rm -f "$OUT/console.sock"
-		"$@" -serial "unix:$OUT/console.sock,server,nowait" -daemonize -pidfile "$OUT/qemu.pid"
+		"$@" -serial "unix:$OUT/console.sock,server,nowait" -daemonize -pidfile "$OUT/qemu.pid" 2> "$OUT/qemu.log"
 		echo "VM running (pid $(cat "$OUT/qemu.pid")). Console: sandbox/run.sh console"
 		echo "Hotplug: sandbox/run.sh monitor 'device_add e1000e,id=hp1,bus=rp_hp1'; stop: sandbox/run.sh stop"
 		exit 0 ;;

@@ -2,7 +2,7 @@
 # The real-kernel checks: boots the sandbox VM and reports its TAP results. Skipped, with the reason, where QEMU or
 # a Debian kernel is missing; never reported as passed without running.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "${0%/*}/.." && pwd)
 
 if ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "1..0 # SKIP qemu-system-x86_64 is not installed"

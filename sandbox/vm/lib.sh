@@ -25,3 +25,17 @@ eventually() {
 json_field() {
 	ptctl show "$1" --json | jq -r ".$2"
 }
+
+# TAP: "check DESCRIPTION COMMAND..." runs the command with its output captured, which is shown only on failure.
+n=0
+check() {
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@" > /tmp/check.out 2>&1; then
+		echo "PT-TAP: ok $n - $desc"
+	else
+		echo "PT-TAP: not ok $n - $desc"
+		sed 's/^/PT-TAP: #   /' /tmp/check.out
+	fi
+}

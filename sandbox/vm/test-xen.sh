@@ -1,19 +1,6 @@
 # Checks in a Xen 4.17 PV dom0, as TAP lines on the serial console.
 . /sandbox/lib.sh
 
-exec 3>&1
-n=0
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" > /tmp/check.out 2>&1; then
-		echo "PT-TAP: ok $n - $desc"
-	else
-		echo "PT-TAP: not ok $n - $desc"
-		sed 's/^/PT-TAP: #   /' /tmp/check.out
-	fi
-}
 
 dom0() {
 	ptctl status --json > /tmp/status.json

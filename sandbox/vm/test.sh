@@ -3,18 +3,6 @@
 
 # fd 3 stays on the console: hotplug requests must reach the host even from inside a check.
 exec 3>&1
-n=0
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" > /tmp/check.out 2>&1; then
-		echo "PT-TAP: ok $n - $desc"
-	else
-		echo "PT-TAP: not ok $n - $desc"
-		sed 's/^/PT-TAP: #   /' /tmp/check.out
-	fi
-}
 
 ptctl list --all --json > /tmp/list.json
 # One line per device, so checks grep instead of starting jq per device (slow under TCG):

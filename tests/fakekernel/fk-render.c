@@ -19,25 +19,9 @@ static char *full(FkKernel *k, const char *rel) {
         return pt_path_join(k->backing, rel);
 }
 
-static int mkdir_p(const char *path) {
-        _cleanup_free_ char *p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1; *s; s++)
-                if (*s == '/') {
-                        *s = 0;
-                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                                return -errno;
-                        *s = '/';
-                }
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 static int mkdir_rel(FkKernel *k, const char *rel) {
         _cleanup_free_ char *p = full(k, rel);
-        return p ? mkdir_p(p) : -ENOMEM;
+        return p ? pt_mkdir_p(p, 0755) : -ENOMEM;
 }
 
 static int write_bytes(FkKernel *k, const char *rel, const void *data, size_t len) {
