@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coassign.h"
+#include "passthru/pt-macros.h"
+#include "pt-util.h"
+
+/* FLR and AF FLR reset one function; anything else reaches its siblings too. */
+static bool function_resettable(const Device *d) {
+        return d->flr || d->af_flr;
+}
+
+/* A bus reset is the only reset left: no FLR, no AF FLR, no effective PM reset. */
+static bool only_bus_reset(const Device *d) {
+        if (d->flr || d->af_flr || (d->has_pm && !d->pm_no_soft_reset))
+                return false;
+        for (char **m = d->reset_methods; m && *m; m++)
+                if (!streq(*m, "bus"))
+                        return false;
+        return pt_strv_length(d->reset_methods) > 0;
+}
+
+static bool same_slot(const Device *a, const Device *b) {
+        return a->address.domain == b->address.domain && a->address.bus == b->address.bus &&
+               a->address.slot == b->address.slot;
+}
+
+/* Why x must go with d, or NULL. */
+static const char *rule_for(const Device *d, const Device *x) {
+        if (d->iommu_group >= 0 && x->iommu_group == d->iommu_group)
+                return "same IOMMU group";
+        if (same_slot(d, x) && (d->multifunction || x->multifunction) &&
+            (!function_resettable(d) || !function_resettable(x)))
+                return "another function of the same device, which cannot be reset on its own";
+        if (d->parent_conventional && !isempty(d->parent_bridge) && streq(d->parent_bridge, x->parent_bridge))
+                return "behind the same conventional PCI bridge";
+        if (!isempty(d->parent_bridge) && streq(d->parent_bridge, x->parent_bridge) && isempty(d->physical_function) &&
+            (only_bus_reset(d) || only_bus_reset(x)))
+                return "on the same bus, which only a bus reset can reset";
+        return NULL;
+}
+
+static bool contains(Device **set, size_t n, const Device *d) {
+        for (size_t i = 0; i < n; i++)
+                if (set[i] == d)
+                        return true;
+        return false;
+}
+
+int coassign_closure(const Inventory *inv, Device *const *requested, size_t n_requested, Device ***ret, size_t *n,
+                     CoassignNeed **ret_needs, size_t *n_needs) {
+        _cleanup_free_ Device **set = calloc(inv->n + n_requested + 1, sizeof(Device *));
+        _cleanup_free_ CoassignNeed *needs = calloc(inv->n + 1, sizeof(CoassignNeed));
+        size_t count = 0, count_needs = 0;
+
+        if (!set || !needs)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_requested; i++)
+                if (!contains(set, count, requested[i]))
+                        set[count++] = requested[i];
+        /* Each member pulls in its peers until nothing changes: the rules chain (a group member behind a
+         * conventional bridge brings that bridge's other devices, and their groups). */
+        for (size_t i = 0; i < count; i++)
+                for (size_t k = 0; k < inv->n; k++) {
+                        Device *x = inv->devices[k];
+                        if (x->is_bridge || contains(set, count, x))
+                                continue;
+                        const char *rule = rule_for(set[i], x);
+                        if (!rule)
+                                continue;
+                        set[count++] = x;
+                        needs[count_needs++] = (CoassignNeed) { .device = x, .because = set[i], .rule = rule };
+                }
+        *ret = TAKE_PTR(set);
+        *n = count;
+        *ret_needs = TAKE_PTR(needs);
+        *n_needs = count_needs;
+        return 0;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+#include "inventory.h"
+
+/* Which devices must go to the same guest together, from the live topology:
+ *  - every endpoint of an IOMMU group (bridges excluded);
+ *  - every function of a multifunction device whose functions cannot be reset one by one (no FLR or AF FLR);
+ *  - every device behind the same conventional PCI bridge (they share its requester ID);
+ *  - every device on a bus when a bus reset is the only reset they have. */
+typedef struct CoassignNeed {
+        Device *device;    /* must come along */
+        Device *because;   /* with this one */
+        const char *rule;  /* why, for the message */
+} CoassignNeed;
+
+/* The closure of 'requested' under the rules, requested devices first. Bridges are never part of a set.
+ * Returns the number of devices in *ret (malloc'd); *ret_needs lists, for each added device, what pulled it in. */
+int coassign_closure(const Inventory *inv, Device *const *requested, size_t n_requested, Device ***ret, size_t *n,
+                     CoassignNeed **ret_needs, size_t *n_needs);
