@@ -27,6 +27,7 @@ void device_info_free(DeviceInfo *d) {
         free(d->serial_number);
         free(d->state);
         free(d->guest);
+        free(d->assignment_problem);
         *d = (DeviceInfo) {};
 }
 
@@ -73,6 +74,7 @@ static const struct {
         F("OffBus", T_BOOL, off_bus),
         F("State", T_STR, state),
         F("Guest", T_STR, guest),
+        F("AssignmentProblem", T_STR, assignment_problem),
 #undef F
 };
 
@@ -199,7 +201,7 @@ static int read_inventory_entry(sd_bus_message *m, DeviceInfo *d) {
             (r = sd_bus_message_read(m, "uu", &d->sriov_total_vfs, &d->sriov_num_vfs)) < 0 ||
             (r = read_string(m, &d->physical_function)) < 0 || (r = read_string(m, &d->serial_number)) < 0 ||
             (r = sd_bus_message_read(m, "b", &off_bus)) < 0 || (r = read_string(m, &d->state)) < 0 ||
-            (r = read_string(m, &d->guest)) < 0)
+            (r = read_string(m, &d->guest)) < 0 || (r = read_string(m, &d->assignment_problem)) < 0)
                 return r;
         d->parent_conventional = conv;
         d->flr = flr;

@@ -27,7 +27,7 @@ typedef struct DeviceInfo {
         char *physical_function;
         char *serial_number;
         bool off_bus;
-        char *state, *guest;
+        char *state, *guest, *assignment_problem;
 } DeviceInfo;
 
 void device_info_free(DeviceInfo *d);

@@ -82,6 +82,7 @@ static void print_device_json(PtJson *j, const DeviceInfo *d) {
         json_bool(j, "off_bus", d->off_bus);
         json_opt_string(j, "state", d->state);
         json_opt_string(j, "guest", d->guest);
+        json_opt_string(j, "assignment_problem", d->assignment_problem);
         pt_json_end_object(j);
 }
 
@@ -223,6 +224,8 @@ static void print_device_human(const DeviceInfo *d) {
         printf("  %-16s %06x %s\n", "Class:", d->class_code, isempty(d->class_name) ? "" : d->class_name);
         printf("  %-16s %s\n", "State:", strempty(d->state));
         printf("  %-16s %s\n", "Guest:", isempty(d->guest) ? "-" : d->guest);
+        if (!isempty(d->assignment_problem))
+                printf("  %-16s %s\n", "PROBLEM:", d->assignment_problem);
         printf("  %-16s %s\n", "Driver:", isempty(d->driver) ? "- (none)" : d->driver);
         printf("  %-16s %s\n", "Driver override:", isempty(d->driver_override) ? "-" : d->driver_override);
         if (d->iommu_group >= 0)

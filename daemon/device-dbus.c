@@ -58,8 +58,8 @@ GETTER(physical_function, "s", d->physical_function)
 GETTER(serial_number, "s", d->serial)
 GETTER(off_bus, "b", (int) d->off_bus)
 GETTER(state, "s", device_state(d))
-static const char *device_guest(const Device *d);
-GETTER(guest, "s", device_guest(d))
+GETTER(guest, "s", strempty(d->guest))
+GETTER(assignment_problem, "s", strempty(d->assignment_problem))
 
 #define CONST_PROP(n, s, g) SD_BUS_PROPERTY(n, s, property_get_##g, 0, SD_BUS_VTABLE_PROPERTY_CONST)
 #define LIVE_PROP(n, s, g) SD_BUS_PROPERTY(n, s, property_get_##g, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
@@ -101,6 +101,7 @@ static const sd_bus_vtable device_vtable[] = {
         LIVE_PROP("OffBus", "b", off_bus),
         LIVE_PROP("State", "s", state),
         LIVE_PROP("Guest", "s", guest),
+        LIVE_PROP("AssignmentProblem", "s", assignment_problem),
         SD_BUS_VTABLE_END
 };
 
@@ -145,11 +146,6 @@ int device_dbus_register(Manager *m) {
         return 0;
 }
 
-/* Assignments arrive with the assignment database; until then no device has a guest. */
-static const char *device_guest(const Device *d) {
-        return "";
-}
-
 int device_dbus_append_inventory_entry(sd_bus_message *m, const Device *d) {
         int r;
 
@@ -170,8 +166,9 @@ int device_dbus_append_inventory_entry(sd_bus_message *m, const Device *d) {
         r = sd_bus_message_append_strv(m, d->reset_methods);
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(m, "uussbss", d->sriov_total_vfs, d->sriov_num_vfs, d->physical_function, d->serial, (int) d->off_bus, device_state(d),
-                                  device_guest(d));
+        r = sd_bus_message_append(m, "uussbsss", d->sriov_total_vfs, d->sriov_num_vfs, d->physical_function,
+                                  d->serial, (int) d->off_bus, device_state(d), strempty(d->guest),
+                                  strempty(d->assignment_problem));
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(m);

@@ -64,6 +64,8 @@ Device *device_free(Device *d) {
         free(d->physical_function);
         pt_strv_free(d->virtual_functions);
         free(d->serial);
+        free(d->guest);
+        free(d->assignment_problem);
         free(d);
         return NULL;
 }
@@ -309,6 +311,9 @@ int device_update(Device *d, Device *fresh, const char ***ret_changed) {
         Device old = *d;
         *d = *fresh;
         *fresh = old;
+        /* The assignment facts are the manager's, not sysfs': they stay. */
+        d->guest = TAKE_PTR(fresh->guest);
+        d->assignment_problem = TAKE_PTR(fresh->assignment_problem);
         *ret_changed = changed;
         return (int) n;
 }

@@ -42,6 +42,10 @@ typedef struct Device {
 
         char *serial;                   /* "" without a Device Serial Number capability */
         bool off_bus;                   /* config space reads all 0xff */
+
+        /* From the assignment database, kept by the manager across re-reads. NULL when unassigned / fine. */
+        char *guest;
+        char *assignment_problem;
 } Device;
 
 int device_load(const char *sysfs_root, PciAccess *pci, const PtAddress *address, Device **ret);

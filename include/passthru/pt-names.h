@@ -8,17 +8,28 @@
 #define PT_MANAGER_INTERFACE    "org.passthru1.Manager"
 #define PT_DEVICE_PATH_PREFIX   "/org/passthru1/device"
 #define PT_DEVICE_INTERFACE     "org.passthru1.Device"
+#define PT_GUEST_PATH_PREFIX    "/org/passthru1/guest"
+#define PT_GUEST_INTERFACE      "org.passthru1.Guest"
 
 /* Manager.GetInventory(): one struct per device, fields in the order of the Device properties in
  * dbus/org.passthru1.xml, less IommuGroupMembers and VirtualFunctions, which the other entries already say (and
  * which would make the reply grow with the square of the group size). Fixed for this method's lifetime. */
-#define PT_INVENTORY_ENTRY_SIGNATURE_INNER "sqqqqyussssybbsbssisbbbbbasuussbss"
+#define PT_INVENTORY_ENTRY_SIGNATURE_INNER "sqqqqyussssybbsbssisbbbbbasuussbsss"
 #define PT_INVENTORY_ENTRY_SIGNATURE "(" PT_INVENTORY_ENTRY_SIGNATURE_INNER ")"
 
 #define PT_ERROR_PREFIX         "org.passthru1.Error."
 #define PT_ERROR_NOT_FOUND      PT_ERROR_PREFIX "NotFound"
 #define PT_ERROR_INVALID_ADDRESS PT_ERROR_PREFIX "InvalidAddress"
 #define PT_ERROR_INTERNAL       PT_ERROR_PREFIX "Internal"
+#define PT_ERROR_INVALID_GUEST_NAME PT_ERROR_PREFIX "InvalidGuestName"
+#define PT_ERROR_UNKNOWN_GUEST  PT_ERROR_PREFIX "UnknownGuest"
+#define PT_ERROR_INVALID_OPTION PT_ERROR_PREFIX "InvalidOption"
+#define PT_ERROR_NOT_ASSIGNABLE PT_ERROR_PREFIX "NotAssignable"
+#define PT_ERROR_ALREADY_ASSIGNED PT_ERROR_PREFIX "AlreadyAssigned"
+#define PT_ERROR_NOT_ASSIGNED   PT_ERROR_PREFIX "NotAssigned"
+#define PT_ERROR_COASSIGNMENT_REQUIRED PT_ERROR_PREFIX "CoAssignmentRequired"
+#define PT_ERROR_GROUP_CONFLICT PT_ERROR_PREFIX "GroupConflict"
+#define PT_ERROR_STORE_CORRUPT  PT_ERROR_PREFIX "StoreCorrupt"
 
 #define PT_DEFAULT_SYSFS_ROOT   "/sys"
 #define PT_DEFAULT_STATE_DIR    "/var/lib/passthru"

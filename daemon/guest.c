@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "guest.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "pt-util.h"
+
+void assignments_done(Assignments *as) {
+        for (size_t i = 0; i < as->n; i++) {
+                stored_assignment_done(&as->items[i].stored);
+                free(as->items[i].problem);
+        }
+        free(as->items);
+        *as = (Assignments) {};
+}
+
+int assignments_load(Assignments *as, Store *store) {
+        StoredAssignment *list = NULL;
+        size_t n = 0;
+        int r = store_load(store, &list, &n);
+        if (r < 0)
+                return r;
+        assignments_done(as);
+        as->items = calloc(n ? n : 1, sizeof(Assignment));
+        if (!as->items) {
+                for (size_t i = 0; i < n; i++)
+                        stored_assignment_done(&list[i]);
+                free(list);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                as->items[i].stored = list[i]; /* takes ownership */
+        as->n = n;
+        free(list);
+        return 0;
+}
+
+Assignment *assignments_find(const Assignments *as, const char *bdf) {
+        for (size_t i = 0; i < as->n; i++)
+                if (streq(as->items[i].stored.address, bdf))
+                        return &as->items[i];
+        return NULL;
+}
+
+bool assignments_has_guest(const Assignments *as, const char *guest) {
+        for (size_t i = 0; i < as->n; i++)
+                if (streq(as->items[i].stored.guest, guest))
+                        return true;
+        return false;
+}
+
+char **assignments_guests(const Assignments *as) {
+        char **l = calloc(1, sizeof(char *));
+        for (size_t i = 0; l && i < as->n; i++)
+                if (!pt_strv_contains(l, as->items[i].stored.guest) &&
+                    pt_strv_push(&l, strdup(as->items[i].stored.guest)) < 0)
+                        return NULL;
+        pt_strv_sort(l);
+        return l;
+}
+
+char **assignments_devices_of(const Assignments *as, const char *guest) {
+        char **l = calloc(1, sizeof(char *));
+        for (size_t i = 0; l && i < as->n; i++)
+                if (streq(as->items[i].stored.guest, guest) && pt_strv_push(&l, strdup(as->items[i].stored.address)) < 0)
+                        return NULL;
+        pt_strv_sort(l);
+        return l;
+}
+
+int assignments_add(Assignments *as, const StoredAssignment *a) {
+        Assignment *grown = realloc(as->items, (as->n + 1) * sizeof(Assignment));
+        if (!grown)
+                return -ENOMEM;
+        as->items = grown;
+        Assignment *x = &as->items[as->n];
+        *x = (Assignment) { .stored = *a };
+        x->stored.guest = strdup(a->guest);
+        x->stored.identity.serial = strdup(strempty(a->identity.serial));
+        if (!x->stored.guest || !x->stored.identity.serial) {
+                stored_assignment_done(&x->stored);
+                return -ENOMEM;
+        }
+        as->n++;
+        return 0;
+}
+
+void assignments_remove(Assignments *as, const char *bdf) {
+        for (size_t i = 0; i < as->n; i++)
+                if (streq(as->items[i].stored.address, bdf)) {
+                        stored_assignment_done(&as->items[i].stored);
+                        free(as->items[i].problem);
+                        memmove(&as->items[i], &as->items[i + 1], (as->n - i - 1) * sizeof(Assignment));
+                        as->n--;
+                        return;
+                }
+}
+
+void stored_identity_from_device(StoredIdentity *id, const Device *d) {
+        *id = (StoredIdentity) { .vendor_id = d->vendor_id, .device_id = d->device_id,
+                                 .subsystem_vendor_id = d->subsystem_vendor_id, .subsystem_id = d->subsystem_id,
+                                 .class_code = d->class_code, .serial = d->serial };
+}
+
+bool assignment_check_identity(Assignment *a, const Device *d) {
+        const StoredIdentity *id = &a->stored.identity;
+        char *problem = NULL;
+
+        if (!d) {
+                if (asprintf(&problem, "missing: no device at %s", a->stored.address) < 0)
+                        problem = NULL;
+        } else if (d->vendor_id != id->vendor_id || d->device_id != id->device_id ||
+                   d->subsystem_vendor_id != id->subsystem_vendor_id || d->subsystem_id != id->subsystem_id ||
+                   d->class_code != id->class_code) {
+                if (asprintf(&problem, "mismatched: %s now holds %04x:%04x (subsystem %04x:%04x, class %06x); "
+                             "recorded %04x:%04x (subsystem %04x:%04x, class %06x)", a->stored.address,
+                             d->vendor_id, d->device_id, d->subsystem_vendor_id, d->subsystem_id, d->class_code,
+                             id->vendor_id, id->device_id, id->subsystem_vendor_id, id->subsystem_id,
+                             id->class_code) < 0)
+                        problem = NULL;
+        } else if (!isempty(id->serial) && !isempty(d->serial) && !streq(id->serial, d->serial)) {
+                if (asprintf(&problem, "mismatched: %s now has serial number %s; recorded %s", a->stored.address,
+                             d->serial, id->serial) < 0)
+                        problem = NULL;
+        }
+        bool changed = !streq_ptr(problem, a->problem);
+        free(a->problem);
+        a->problem = problem;
+        return changed;
+}
+
+bool guest_name_valid(const char *name) {
+        size_t n = name ? strlen(name) : 0;
+        if (n < 1 || n > 64 || name[0] == '.' || name[0] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                      c == '.' || c == '-'))
+                        return false;
+        }
+        return true;
+}
+
+int guest_object_path(const char *name, char **ret) {
+        return sd_bus_path_encode(PT_GUEST_PATH_PREFIX, name, ret);
+}

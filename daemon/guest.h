@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "device.h"
+#include "store.h"
+
+/* One device's assignment: the stored record plus what the live topology says about it now. */
+typedef struct Assignment {
+        StoredAssignment stored;
+        char *problem;  /* NULL when the address holds the recorded hardware; else why not ("mismatched: ...") */
+} Assignment;
+
+/* Every assignment, sorted by guest then address. Guests exist through their assignments. */
+typedef struct Assignments {
+        Assignment *items;
+        size_t n;
+} Assignments;
+
+void assignments_done(Assignments *as);
+int assignments_load(Assignments *as, Store *store);
+Assignment *assignments_find(const Assignments *as, const char *bdf);
+bool assignments_has_guest(const Assignments *as, const char *guest);
+/* Sorted, unique guest names (malloc'd strv). */
+char **assignments_guests(const Assignments *as);
+/* The guest's device addresses (malloc'd strv). */
+char **assignments_devices_of(const Assignments *as, const char *guest);
+int assignments_add(Assignments *as, const StoredAssignment *a);      /* copies */
+void assignments_remove(Assignments *as, const char *bdf);
+
+/* Compares the recorded identity with what the device at the address is now; sets or clears a->problem.
+ * Returns true when the problem changed. d may be NULL (nothing at the address). */
+bool assignment_check_identity(Assignment *a, const Device *d);
+void stored_identity_from_device(StoredIdentity *id, const Device *d);
+
+/* 1-64 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
+bool guest_name_valid(const char *name);
+int guest_object_path(const char *name, char **ret);
