@@ -21,6 +21,11 @@ typedef struct Command {
 static const Command commands[] = {
         { "list", ptctl_cmd_list, "list [--all] [--json]", "PCI devices: address, class, names, driver, group, reset, state" },
         { "show", ptctl_cmd_show, "show DEVICE [--json]", "Everything about one device, group members and parent bridge" },
+        { "assign", ptctl_cmd_assign, "assign GUEST DEVICE... [--unmanaged] [--vslot N] [--permissive] [--group]",
+          "Assign devices to a guest (--group: with every device that must come along)" },
+        { "unassign", ptctl_cmd_unassign, "unassign GUEST [DEVICE...]", "Take devices (default: all) from a guest" },
+        { "guests", ptctl_cmd_guests, "guests [--json]", "Guests and their devices" },
+        { "guest", ptctl_cmd_guest, "guest GUEST [--json]", "One guest's assignments, with any problem" },
         { "status", ptctl_cmd_status, "status [--json]", "The host: hypervisor, stub driver, IOMMU groups" },
         { "monitor", ptctl_cmd_monitor, "monitor", "Print devices added, removed and changed as it happens" },
 };
@@ -29,7 +34,10 @@ static void help(FILE *f) {
         fprintf(f, "Usage: ptctl [--json] COMMAND [ARGS...]\n\n"
                    "Talks to passthrud (%s) on the system bus.\n\nCommands:\n", PT_BUS_NAME);
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                fprintf(f, "  %-28s %s\n", commands[i].usage, commands[i].description);
+                fprintf(f, "  %-28s %s\n", commands[i].name, commands[i].description);
+        fprintf(f, "\nUsage of each:\n");
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "  ptctl %s\n", commands[i].usage);
         fprintf(f, "\nDEVICE may be written 06:00.0, 0000:06:00.0, 6:0.0, 0/0000:06:00.0, (0000:06:00.0),\n"
                    "06:00.0@4,permissive=1 or <address domain='0x0000' bus='0x06' slot='0x00' function='0x0'/>.\n"
                    "\nOptions:\n  -j --json     Machine-readable output (a stable schema)\n"

@@ -24,3 +24,7 @@ int ptctl_cmd_list(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_show(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_monitor(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_status(PtctlContext *ctx, int argc, char *argv[]);
+int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]);
+int ptctl_cmd_unassign(PtctlContext *ctx, int argc, char *argv[]);
+int ptctl_cmd_guests(PtctlContext *ctx, int argc, char *argv[]);
+int ptctl_cmd_guest(PtctlContext *ctx, int argc, char *argv[]);

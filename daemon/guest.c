@@ -78,12 +78,22 @@ int assignments_add(Assignments *as, const StoredAssignment *a) {
         if (!grown)
                 return -ENOMEM;
         as->items = grown;
-        Assignment *x = &as->items[as->n];
+        /* Kept sorted by guest, then address, as the database returns them. */
+        size_t at = 0;
+        while (at < as->n) {
+                int c = strcmp(as->items[at].stored.guest, a->guest);
+                if (c > 0 || (c == 0 && strcmp(as->items[at].stored.address, a->address) > 0))
+                        break;
+                at++;
+        }
+        memmove(&as->items[at + 1], &as->items[at], (as->n - at) * sizeof(Assignment));
+        Assignment *x = &as->items[at];
         *x = (Assignment) { .stored = *a };
         x->stored.guest = strdup(a->guest);
         x->stored.identity.serial = strdup(strempty(a->identity.serial));
         if (!x->stored.guest || !x->stored.identity.serial) {
                 stored_assignment_done(&x->stored);
+                memmove(&as->items[at], &as->items[at + 1], (as->n - at) * sizeof(Assignment));
                 return -ENOMEM;
         }
         as->n++;

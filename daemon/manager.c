@@ -49,6 +49,9 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         udev_watch_free(m->udev);
+        assignments_done(&m->assignments);
+        store_free(m->store);
+        free(m->store_problem);
         inventory_done(&m->inventory);
         pci_access_free(m->pci);
         if (m->bus)
@@ -64,6 +67,36 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
+bool manager_sync_device(Manager *m, Device *d) {
+        Assignment *a = assignments_find(&m->assignments, d->bdf);
+        const char *guest = a ? a->stored.guest : NULL, *problem = a ? a->problem : NULL;
+        if (streq_ptr(guest, d->guest) && streq_ptr(problem, d->assignment_problem))
+                return false;
+        free(d->guest);
+        free(d->assignment_problem);
+        d->guest = guest ? strdup(guest) : NULL;
+        d->assignment_problem = problem ? strdup(problem) : NULL;
+        return true;
+}
+
+/* The assignment at bdf, if any, checked against what is there now (d may be NULL: nothing is). */
+static void recheck_assignment(Manager *m, const char *bdf, Device *d) {
+        Assignment *a = assignments_find(&m->assignments, bdf);
+        if (!a || !assignment_check_identity(a, d))
+                return;
+        if (a->problem)
+                pt_log_full(LOG_WARNING, NULL, bdf, a->stored.guest, NULL, "Assignment of %s to guest %s: %s", bdf,
+                            a->stored.guest, a->problem);
+        else
+                pt_log_full(LOG_INFO, NULL, bdf, a->stored.guest, NULL,
+                            "Assignment of %s to guest %s matches the hardware again", bdf, a->stored.guest);
+        guest_dbus_emit_changed(m, a->stored.guest);
+        if (d && manager_sync_device(m, d)) {
+                const char *props[] = { "Guest", "AssignmentProblem", NULL };
+                device_dbus_emit_changed(m, d, props);
+        }
+}
+
 /* Re-reads one device and signals whatever changed; a device that is gone is handled as removed. */
 static void refresh_device(Manager *m, const PtAddress *a);
 
@@ -75,7 +108,10 @@ static void device_removed(Manager *m, Device *d) {
 
         pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_REMOVED, d->bdf, NULL, NULL, "Device %s removed", d->bdf);
         manager_dbus_emit_device_removed(m, d);
+        char bdf[PT_ADDRESS_STRLEN];
+        memcpy(bdf, d->bdf, sizeof(bdf));
         device_free(inventory_take(&m->inventory, &d->address));
+        recheck_assignment(m, bdf, NULL);
 
         /* Group peers and the PF see their member and VF lists shrink. */
         for (char **p = peers; p && *p; p++) {
@@ -143,6 +179,8 @@ static void device_added(Manager *m, const PtAddress *a) {
                 device_free(d);
                 return;
         }
+        recheck_assignment(m, d->bdf, d);
+        (void) manager_sync_device(m, d);
         pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_ADDED, d->bdf, NULL, isempty(d->driver) ? NULL : d->driver,
                     "Device %s added: %04x:%04x %s", d->bdf, d->vendor_id, d->device_id, d->device_name);
         manager_dbus_emit_device_added(m, d);
@@ -177,6 +215,41 @@ void manager_handle_uevent(const char *action, const char *bdf, void *userdata) 
                 refresh_device(m, &a);
 }
 
+/* A database that cannot be trusted is reported by name and left alone; inventory keeps working, assignment
+ * changes are refused until an admin repairs or moves it aside. */
+static int manager_open_store(Manager *m) {
+        _cleanup_free_ char *reason = NULL, *path = pt_path_join(m->state_dir, "passthru.db");
+        int r = store_open(m->state_dir, &m->store, &reason);
+        if (r == -EBADMSG || r == -EPROTO) {
+                if (asprintf(&m->store_problem, "the assignment database %s %s; passthrud changes no assignments "
+                             "until it is repaired or moved aside", path,
+                             r == -EPROTO ? "was written by a newer passthrud" : "failed its integrity check") < 0)
+                        return -ENOMEM;
+                pt_log_full(LOG_ERR, NULL, NULL, NULL, NULL, "%s%s%s", m->store_problem, reason ? ": " : "",
+                            strempty(reason));
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the assignment database %s: %m", strempty(path));
+        r = assignments_load(&m->assignments, m->store);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the assignment database %s: %m", store_path(m->store));
+        for (size_t i = 0; i < m->assignments.n; i++) {
+                Assignment *a = &m->assignments.items[i];
+                PtAddress addr;
+                Device *d = pt_address_parse_bdf(a->stored.address, &addr, NULL) >= 0 ?
+                            inventory_find(&m->inventory, &addr) : NULL;
+                if (assignment_check_identity(a, d) && a->problem)
+                        pt_log_full(LOG_WARNING, NULL, a->stored.address, a->stored.guest, NULL,
+                                    "Assignment of %s to guest %s: %s", a->stored.address, a->stored.guest,
+                                    a->problem);
+        }
+        for (size_t i = 0; i < m->inventory.n; i++)
+                (void) manager_sync_device(m, m->inventory.devices[i]);
+        log_info("Assignment database %s: %zu assignments", store_path(m->store), m->assignments.n);
+        return 0;
+}
+
 int manager_start(Manager *m) {
         int r;
 
@@ -199,6 +272,10 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
 
+        r = manager_open_store(m);
+        if (r < 0)
+                return r;
+
         r = sd_bus_open_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
@@ -206,6 +283,9 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
         r = device_dbus_register(m);
+        if (r < 0)
+                return r;
+        r = guest_dbus_register(m);
         if (r < 0)
                 return r;
         r = sd_bus_request_name(m->bus, PT_BUS_NAME, 0);

@@ -594,10 +594,17 @@ int fk_ctl(FkKernel *k, const char *command) {
                 const char *line = strstr(command, "add") + 3;
                 FkDevice *existing = fk_find_device(k, w[1]);
                 if (existing) {
-                        /* A device coming back into its slot. */
                         if (existing->presence == FK_PRESENT)
                                 return -EEXIST;
-                        return fk_device_add(k, existing, true);
+                        /* "add BDF": the same card back in its slot. */
+                        if (n == 2)
+                                return fk_device_add(k, existing, true);
+                        /* "add BDF id=...": other hardware in that slot now; the old model leaves the list. */
+                        for (FkDevice **p = &k->devices; *p; p = &(*p)->next)
+                                if (*p == existing) {
+                                        *p = existing->next;
+                                        break;
+                                }
                 }
                 int r = fk_device_parse_line(k, line, &d, &error);
                 if (r < 0) {

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ptctl assign / unassign / guests / guest. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "pt-json.h"
+#include "pt-util.h"
+#include "ptctl.h"
+
+static void print_list(const char *verb, const char *guest, char **l) {
+        printf("%s", verb);
+        for (char **a = l; a && *a; a++)
+                printf("%s%s", a == l ? " " : ", ", *a);
+        printf(" %s %s\n", streq(verb, "Assigned") ? "to" : "from", guest);
+}
+
+int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "unmanaged", no_argument, NULL, 'u' },
+                { "vslot", required_argument, NULL, 'v' },
+                { "permissive", no_argument, NULL, 'p' },
+                { "group", no_argument, NULL, 'g' },
+                {}
+        };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_strv_free_ char **assigned = NULL;
+        bool unmanaged = false, permissive = false, group = false;
+        long vslot = -1;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case 'u': unmanaged = true; break;
+                case 'p': permissive = true; break;
+                case 'g': group = true; break;
+                case 'v': {
+                        char *end;
+                        vslot = strtol(optarg, &end, 0);
+                        if (*end || end == optarg || vslot < 0 || vslot > 0x1f)
+                                return ptctl_usage_error("assign", "--vslot takes a slot number 0-31 (0x1f), not '%s'",
+                                                         optarg);
+                        break;
+                }
+                default: return ptctl_usage_error("assign", "unknown option");
+                }
+        if (argc - optind < 2)
+                return ptctl_usage_error("assign", "which guest and which devices?");
+
+        bus = ptctl_bus();
+        if (!bus)
+                return PTCTL_EXIT_FAILED;
+        r = sd_bus_message_new_method_call(bus, &m, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "Assign");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", argv[optind]);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, argv + optind + 1);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && unmanaged)
+                r = sd_bus_message_append(m, "{sv}", "managed", "b", 0);
+        if (r >= 0 && permissive)
+                r = sd_bus_message_append(m, "{sv}", "permissive", "b", 1);
+        if (r >= 0 && group)
+                r = sd_bus_message_append(m, "{sv}", "group", "b", 1);
+        if (r >= 0 && vslot >= 0)
+                r = sd_bus_message_append(m, "{sv}", "vslot", "u", (uint32_t) vslot);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ptctl_report_error(NULL, r, "building the request failed");
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0)
+                return ptctl_report_error(&error, r, "assigning failed");
+        r = sd_bus_message_read_strv(reply, &assigned);
+        if (r < 0)
+                return ptctl_report_error(NULL, r, "reading the reply failed");
+        print_list("Assigned", argv[optind], assigned);
+        return PTCTL_EXIT_OK;
+}
+
+int ptctl_cmd_unassign(PtctlContext *ctx, int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_strv_free_ char **removed = NULL;
+        int r;
+
+        if (argc < 2)
+                return ptctl_usage_error("unassign", "which guest?");
+        if (argv[1][0] == '-')
+                return ptctl_usage_error("unassign", "unknown option '%s'", argv[1]);
+        bus = ptctl_bus();
+        if (!bus)
+                return PTCTL_EXIT_FAILED;
+        r = sd_bus_message_new_method_call(bus, &m, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "Unassign");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", argv[1]);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, argv + 2);
+        if (r < 0)
+                return ptctl_report_error(NULL, r, "building the request failed");
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0)
+                return ptctl_report_error(&error, r, "unassigning failed");
+        r = sd_bus_message_read_strv(reply, &removed);
+        if (r < 0)
+                return ptctl_report_error(NULL, r, "reading the reply failed");
+        print_list("Unassigned", argv[1], removed);
+        return PTCTL_EXIT_OK;
+}
+
+typedef struct GuestInfo {
+        char *name, *state;
+        char **devices;
+        struct { char *address, *problem; int managed, permissive, vslot; } *items;
+        size_t n_items;
+} GuestInfo;
+
+static void guest_info_free(GuestInfo *g) {
+        free(g->name);
+        free(g->state);
+        pt_strv_free(g->devices);
+        for (size_t i = 0; i < g->n_items; i++) {
+                free(g->items[i].address);
+                free(g->items[i].problem);
+        }
+        free(g->items);
+        *g = (GuestInfo) {};
+}
+
+static int read_guest(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+        *g = (GuestInfo) {};
+        if ((r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Name", error, &g->name)) < 0 ||
+            (r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "State", error, &g->state)) < 0 ||
+            (r = sd_bus_get_property_strv(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Devices", error, &g->devices)) < 0)
+                return r;
+        r = sd_bus_get_property(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Assignments", error, &reply, "a(sbbis)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(sbbis)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *address, *problem;
+                int managed, permissive, vslot;
+                r = sd_bus_message_read(reply, "(sbbis)", &address, &managed, &permissive, &vslot, &problem);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                void *grown = realloc(g->items, (g->n_items + 1) * sizeof(*g->items));
+                if (!grown)
+                        return -ENOMEM;
+                g->items = grown;
+                g->items[g->n_items].address = strdup(address);
+                g->items[g->n_items].problem = strdup(problem);
+                g->items[g->n_items].managed = managed;
+                g->items[g->n_items].permissive = permissive;
+                g->items[g->n_items].vslot = vslot;
+                g->n_items++;
+        }
+        return 0;
+}
+
+static void print_guest_json(PtJson *j, const GuestInfo *g) {
+        pt_json_begin_object(j);
+        pt_json_key(j, "name");
+        pt_json_string(j, g->name);
+        pt_json_key(j, "state");
+        pt_json_string(j, g->state);
+        pt_json_key(j, "devices");
+        pt_json_begin_array(j);
+        for (size_t i = 0; i < g->n_items; i++) {
+                pt_json_begin_object(j);
+                pt_json_key(j, "address");
+                pt_json_string(j, g->items[i].address);
+                pt_json_key(j, "managed");
+                pt_json_bool(j, g->items[i].managed);
+                pt_json_key(j, "permissive");
+                pt_json_bool(j, g->items[i].permissive);
+                pt_json_key(j, "vslot");
+                if (g->items[i].vslot >= 0)
+                        pt_json_int(j, g->items[i].vslot);
+                else
+                        pt_json_null(j);
+                pt_json_key(j, "problem");
+                pt_json_string(j, isempty(g->items[i].problem) ? NULL : g->items[i].problem);
+                pt_json_end_object(j);
+        }
+        pt_json_end_array(j);
+        pt_json_end_object(j);
+}
+
+int ptctl_cmd_guests(PtctlContext *ctx, int argc, char *argv[]) {
+        static const struct option options[] = { { "json", no_argument, NULL, 'j' }, {} };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_strv_free_ char **paths = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "j", options, NULL)) >= 0)
+                switch (c) {
+                case 'j': ctx->json = true; break;
+                default: return ptctl_usage_error("guests", "unknown option");
+                }
+        if (optind < argc)
+                return ptctl_usage_error("guests", "unexpected argument '%s'", argv[optind]);
+        bus = ptctl_bus();
+        if (!bus)
+                return PTCTL_EXIT_FAILED;
+        r = sd_bus_call_method(bus, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "ListGuests", &error, &reply, "");
+        if (r >= 0)
+                r = sd_bus_message_read_strv(reply, &paths);
+        if (r < 0)
+                return ptctl_report_error(&error, r, "listing guests failed");
+        PtJson j;
+        if (ctx->json) {
+                pt_json_init(&j, stdout);
+                pt_json_begin_array(&j);
+        } else
+                printf("%-24s %-10s %s\n", "GUEST", "STATE", "DEVICES");
+        for (char **p = paths; p && *p; p++) {
+                GuestInfo g;
+                r = read_guest(bus, *p, &g, &error);
+                if (r < 0) {
+                        guest_info_free(&g);
+                        return ptctl_report_error(&error, r, "reading a guest failed");
+                }
+                if (ctx->json)
+                        print_guest_json(&j, &g);
+                else {
+                        printf("%-24s %-10s", g.name, g.state);
+                        for (size_t i = 0; i < g.n_items; i++)
+                                printf("%s%s%s", i ? ", " : " ", g.items[i].address,
+                                       isempty(g.items[i].problem) ? "" : " (PROBLEM)");
+                        printf("\n");
+                }
+                guest_info_free(&g);
+        }
+        if (ctx->json) {
+                pt_json_end_array(&j);
+                pt_json_finish(&j);
+        }
+        return PTCTL_EXIT_OK;
+}
+
+int ptctl_cmd_guest(PtctlContext *ctx, int argc, char *argv[]) {
+        static const struct option options[] = { { "json", no_argument, NULL, 'j' }, {} };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *path;
+        GuestInfo g;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "j", options, NULL)) >= 0)
+                switch (c) {
+                case 'j': ctx->json = true; break;
+                default: return ptctl_usage_error("guest", "unknown option");
+                }
+        if (argc - optind != 1)
+                return ptctl_usage_error("guest", "which guest?");
+        bus = ptctl_bus();
+        if (!bus)
+                return PTCTL_EXIT_FAILED;
+        r = sd_bus_call_method(bus, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "GetGuest", &error, &reply, "s",
+                               argv[optind]);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return ptctl_report_error(&error, r, "reading the guest failed");
+        r = read_guest(bus, path, &g, &error);
+        if (r < 0) {
+                guest_info_free(&g);
+                return ptctl_report_error(&error, r, "reading the guest failed");
+        }
+        if (ctx->json) {
+                PtJson j;
+                pt_json_init(&j, stdout);
+                print_guest_json(&j, &g);
+                pt_json_finish(&j);
+        } else {
+                printf("Guest %s (%s)\n", g.name, g.state);
+                for (size_t i = 0; i < g.n_items; i++) {
+                        printf("  %s  %s%s", g.items[i].address, g.items[i].managed ? "managed" : "unmanaged",
+                               g.items[i].permissive ? ", permissive" : "");
+                        if (g.items[i].vslot >= 0)
+                                printf(", vslot 0x%x", (unsigned) g.items[i].vslot);
+                        printf("\n");
+                        if (!isempty(g.items[i].problem))
+                                printf("    PROBLEM: %s\n", g.items[i].problem);
+                }
+        }
+        guest_info_free(&g);
+        return PTCTL_EXIT_OK;
+}

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Manager.Assign / Unassign / ListGuests / GetGuest. Each handler reads its arguments, validates everything
+ * (changing nothing on any refusal), persists in one transaction, then updates the model and emits. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coassign.h"
+#include "log.h"
+#include "manager.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "pt-util.h"
+
+typedef struct AssignOptions {
+        bool managed, permissive, group;
+        int32_t vslot;
+} AssignOptions;
+
+static int read_options(sd_bus_message *msg, AssignOptions *o, sd_bus_error *error) {
+        int r;
+        *o = (AssignOptions) { .managed = true, .vslot = -1 };
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key, *sig;
+                int b;
+                uint32_t u;
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_peek_type(msg, NULL, &sig);
+                if (r < 0)
+                        return r;
+                if ((streq(key, "managed") || streq(key, "permissive") || streq(key, "group")) && streq(sig, "b")) {
+                        r = sd_bus_message_read(msg, "v", "b", &b);
+                        if (r < 0)
+                                return r;
+                        if (streq(key, "managed"))
+                                o->managed = b;
+                        else if (streq(key, "permissive"))
+                                o->permissive = b;
+                        else
+                                o->group = b;
+                } else if (streq(key, "vslot") && streq(sig, "u")) {
+                        r = sd_bus_message_read(msg, "v", "u", &u);
+                        if (r < 0)
+                                return r;
+                        if (u > 0x1f)
+                                return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION,
+                                                         "vslot %u is out of range (0-0x1f)", u);
+                        o->vslot = (int32_t) u;
+                } else
+                        return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION,
+                                                 "unknown option %s of type %s (known: managed b, permissive b, "
+                                                 "vslot u, group b)", key, sig);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static Device *resolve(Manager *m, const char *address, sd_bus_error *error) {
+        _cleanup_free_ char *reason = NULL;
+        char bdf[PT_ADDRESS_STRLEN];
+        PtAddress a;
+        int r = pt_address_parse(address, &a, &reason);
+        if (r < 0) {
+                sd_bus_error_set(error, PT_ERROR_INVALID_ADDRESS, reason ? reason : "invalid PCI address");
+                return NULL;
+        }
+        Device *d = inventory_find(&m->inventory, &a);
+        if (!d)
+                sd_bus_error_setf(error, PT_ERROR_NOT_FOUND, "no PCI device %s on this host", pt_address_format(&a, bdf));
+        return d;
+}
+
+static int check_guest_name(const char *guest, sd_bus_error *error) {
+        if (guest_name_valid(guest))
+                return 0;
+        _cleanup_free_ char *shown = pt_str_quote_limited(guest, 80);
+        return sd_bus_error_setf(error, PT_ERROR_INVALID_GUEST_NAME,
+                                 "invalid guest name %s: use 1-64 of A-Z a-z 0-9 _ . -, not starting with . or -",
+                                 strempty(shown));
+}
+
+static int reply_strv(sd_bus_message *msg, char **l) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, l);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static void sync_and_emit(Manager *m, char *const *addresses) {
+        static const char *props[] = { "Guest", "AssignmentProblem", NULL };
+        for (char *const *a = addresses; a && *a; a++) {
+                PtAddress addr;
+                Device *d = pt_address_parse_bdf(*a, &addr, NULL) >= 0 ? inventory_find(&m->inventory, &addr) : NULL;
+                if (d && manager_sync_device(m, d))
+                        device_dbus_emit_changed(m, d, props);
+        }
+}
+
+int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **addresses = NULL, **assigned = NULL;
+        _cleanup_free_ Device **requested = NULL, **closure = NULL;
+        _cleanup_free_ CoassignNeed *needs = NULL;
+        _cleanup_free_ StoredAssignment *records = NULL;
+        const char *guest;
+        AssignOptions o;
+        size_t n_requested = 0, n_closure = 0, n_needs = 0, n_records = 0;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &guest);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(msg, &addresses);
+        if (r < 0)
+                return r;
+        r = read_options(msg, &o, error);
+        if (r < 0)
+                return r;
+
+        r = check_guest_name(guest, error);
+        if (r < 0)
+                return r;
+        if (pt_strv_length(addresses) == 0)
+                return sd_bus_error_set(error, PT_ERROR_INVALID_OPTION, "no devices given");
+        if (o.vslot >= 0 && pt_strv_length(addresses) > 1)
+                return sd_bus_error_set(error, PT_ERROR_INVALID_OPTION,
+                                        "vslot names one device's slot in the guest; assign devices one at a time");
+        if (m->store_problem)
+                return sd_bus_error_set(error, PT_ERROR_STORE_CORRUPT, m->store_problem);
+
+        requested = calloc(pt_strv_length(addresses) + 1, sizeof(Device *));
+        if (!requested)
+                return -ENOMEM;
+        for (char **a = addresses; *a; a++) {
+                Device *d = resolve(m, *a, error);
+                if (!d)
+                        return -EINVAL;
+                if (d->is_bridge)
+                        return sd_bus_error_setf(error, PT_ERROR_NOT_ASSIGNABLE,
+                                                 "%s is a %s; bridges cannot be assigned to a guest", d->bdf,
+                                                 (d->class_code >> 8) == 0x0600 ? "host bridge" : "bridge");
+                Assignment *existing = assignments_find(&m->assignments, d->bdf);
+                if (existing)
+                        return sd_bus_error_setf(error, PT_ERROR_ALREADY_ASSIGNED, "%s is already assigned to guest %s",
+                                                 d->bdf, existing->stored.guest);
+                bool dup = false;
+                for (size_t i = 0; i < n_requested; i++)
+                        dup = dup || requested[i] == d;
+                if (!dup)
+                        requested[n_requested++] = d;
+        }
+
+        r = coassign_closure(&m->inventory, requested, n_requested, &closure, &n_closure, &needs, &n_needs);
+        if (r < 0)
+                return r;
+        /* Peers owned by another guest can never be satisfied; peers this guest owns already are fine. */
+        _cleanup_free_ char *missing = strdup("");
+        size_t n_missing = 0;
+        for (size_t i = 0; i < n_needs; i++) {
+                Assignment *owner = assignments_find(&m->assignments, needs[i].device->bdf);
+                if (owner && !streq(owner->stored.guest, guest))
+                        return sd_bus_error_setf(error, PT_ERROR_GROUP_CONFLICT,
+                                                 "%s must go to the same guest as %s (%s), but it is assigned to "
+                                                 "guest %s", needs[i].device->bdf, needs[i].because->bdf,
+                                                 needs[i].rule, owner->stored.guest);
+                if (owner)
+                        continue;
+                char *line = NULL;
+                if (asprintf(&line, "%s%s must be co-assigned to the same guest with %s (%s)",
+                             missing, needs[i].device->bdf, needs[i].because->bdf, needs[i].rule) < 0)
+                        return -ENOMEM;
+                free(missing);
+                missing = line;
+                if (asprintf(&line, "%s\n", missing) < 0)
+                        return -ENOMEM;
+                free(missing);
+                missing = line;
+                n_missing++;
+        }
+        if (n_missing > 0 && !o.group) {
+                missing[strlen(missing) - 1] = 0;
+                return sd_bus_error_setf(error, PT_ERROR_COASSIGNMENT_REQUIRED,
+                                         "%s\nAssign them together, or with --group (option group=true).", missing);
+        }
+
+        records = calloc(n_closure + 1, sizeof(StoredAssignment));
+        if (!records)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_closure; i++) {
+                Device *d = closure[i];
+                if (assignments_find(&m->assignments, d->bdf))
+                        continue;
+                StoredAssignment *s = &records[n_records++];
+                *s = (StoredAssignment) { .guest = (char *) guest, .managed = o.managed, .permissive = o.permissive,
+                                          .vslot = i == 0 ? o.vslot : -1 };
+                memcpy(s->address, d->bdf, sizeof(s->address));
+                stored_identity_from_device(&s->identity, d);
+        }
+
+        bool new_guest = !assignments_has_guest(&m->assignments, guest);
+        r = store_assign(m->store, records, n_records);
+        if (r < 0)
+                return sd_bus_error_setf(error, PT_ERROR_INTERNAL, "recording the assignment in %s failed: %s",
+                                         store_path(m->store), strerror(-r));
+        for (size_t i = 0; i < n_records; i++) {
+                r = assignments_add(&m->assignments, &records[i]);
+                if (r < 0)
+                        return r;
+                (void) pt_strv_push(&assigned, strdup(records[i].address));
+                pt_log_full(LOG_INFO, NULL, records[i].address, guest, NULL, "Assigned %s to guest %s (%s%s)",
+                            records[i].address, guest, o.managed ? "managed" : "unmanaged",
+                            o.permissive ? ", permissive" : "");
+        }
+        sync_and_emit(m, assigned);
+        if (new_guest)
+                guest_dbus_emit_added(m, guest);
+        else
+                guest_dbus_emit_changed(m, guest);
+        return reply_strv(msg, assigned);
+}
+
+int method_unassign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **addresses = NULL, **removing = NULL;
+        const char *guest;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &guest);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(msg, &addresses);
+        if (r < 0)
+                return r;
+        r = check_guest_name(guest, error);
+        if (r < 0)
+                return r;
+        if (!assignments_has_guest(&m->assignments, guest))
+                return sd_bus_error_setf(error, PT_ERROR_UNKNOWN_GUEST, "no guest %s has assigned devices", guest);
+        if (m->store_problem)
+                return sd_bus_error_set(error, PT_ERROR_STORE_CORRUPT, m->store_problem);
+
+        if (pt_strv_length(addresses) == 0)
+                removing = assignments_devices_of(&m->assignments, guest);
+        else
+                for (char **a = addresses; *a; a++) {
+                        _cleanup_free_ char *reason = NULL;
+                        char bdf[PT_ADDRESS_STRLEN];
+                        PtAddress addr;
+                        if (pt_address_parse(*a, &addr, &reason) < 0)
+                                return sd_bus_error_set(error, PT_ERROR_INVALID_ADDRESS, reason);
+                        pt_address_format(&addr, bdf);
+                        Assignment *x = assignments_find(&m->assignments, bdf);
+                        if (!x || !streq(x->stored.guest, guest))
+                                return sd_bus_error_setf(error, PT_ERROR_NOT_ASSIGNED, "%s is not assigned to guest %s%s%s",
+                                                         bdf, guest, x ? "; it belongs to guest " : "",
+                                                         x ? x->stored.guest : "");
+                        if (!pt_strv_contains(removing, bdf))
+                                (void) pt_strv_push(&removing, strdup(bdf));
+                }
+        if (!removing)
+                return -ENOMEM;
+
+        r = store_unassign(m->store, guest, removing);
+        if (r < 0)
+                return sd_bus_error_setf(error, PT_ERROR_INTERNAL, "recording the change in %s failed: %s",
+                                         store_path(m->store), strerror(-r));
+        _cleanup_strv_free_ char **all = assignments_devices_of(&m->assignments, guest);
+        bool last = pt_strv_length(removing) == pt_strv_length(all);
+        _cleanup_free_ char *name = strdup(guest); /* guest points into the message, which outlives this */
+        if (last)
+                guest_dbus_emit_removed(m, name);
+        for (char **a = removing; *a; a++) {
+                assignments_remove(&m->assignments, *a);
+                pt_log_full(LOG_INFO, NULL, *a, name, NULL, "Unassigned %s from guest %s", *a, name);
+        }
+        sync_and_emit(m, removing);
+        if (!last)
+                guest_dbus_emit_changed(m, name);
+        return reply_strv(msg, removing);
+}
+
+int method_list_guests(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **names = assignments_guests(&m->assignments), **paths = calloc(1, sizeof(char *));
+        if (!names || !paths)
+                return -ENOMEM;
+        for (char **n = names; *n; n++) {
+                char *p = NULL;
+                if (guest_object_path(*n, &p) < 0 || pt_strv_push(&paths, p) < 0)
+                        return -ENOMEM;
+        }
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "o");
+        for (char **p = paths; r >= 0 && *p; p++)
+                r = sd_bus_message_append_basic(reply, 'o', *p);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+int method_get_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ char *path = NULL;
+        const char *guest;
+        int r = sd_bus_message_read(msg, "s", &guest);
+        if (r < 0)
+                return r;
+        r = check_guest_name(guest, error);
+        if (r < 0)
+                return r;
+        if (!assignments_has_guest(&m->assignments, guest))
+                return sd_bus_error_setf(error, PT_ERROR_UNKNOWN_GUEST, "no guest %s has assigned devices", guest);
+        r = guest_object_path(guest, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "o", path);
+}
