@@ -217,6 +217,14 @@ void harness_stop_daemon(Harness *h) {
         }
 }
 
+void harness_kill_daemon(Harness *h) {
+        if (!h->daemon)
+                return;
+        kill(h->daemon, SIGKILL);
+        waitpid(h->daemon, NULL, 0);
+        h->daemon = 0;
+}
+
 static void stop_process(GPid *pid) {
         if (!*pid)
                 return;

@@ -26,6 +26,7 @@ int harness_run(void);
 Harness *harness_new(const char *topology);        /* fake kernel + bus, no daemon */
 void harness_start_daemon(Harness *h, const char *const *extra_args);
 void harness_stop_daemon(Harness *h);              /* SIGTERM; the test fails unless it exits 0 */
+void harness_kill_daemon(Harness *h);              /* SIGKILL, as a crash would */
 void harness_free(Harness *h);
 
 /* ptctl with the harness's bus; returns the exit status. out/err may be NULL. */

@@ -136,6 +136,16 @@ remove_rescan() {
 }
 check "sysfs remove and rescan are followed" remove_rescan
 
+assign_bridge_pair() {
+	sib=$(ptctl list --all --json | jq -r --arg b "$br" '[.[] | select(.parent_bridge == "0000:00:09.0" and .address != $b)][0].address')
+	out=$(ptctl assign guest1 "$br" 2>&1) && { echo "assigning one e1000 behind the bridge was accepted"; return 1; }
+	echo "$out" | grep -q "$sib must be co-assigned to the same guest with $br" || { echo "$out"; return 1; }
+	ptctl assign guest1 "$br" --group | grep -q "Assigned" || return 1
+	[ "$(json_field "$sib" guest)" = guest1 ] || return 1
+	ptctl unassign guest1 > /dev/null
+}
+check "assigning one e1000 behind the pci-bridge is refused naming its sibling; --group takes both" assign_bridge_pair
+
 kill $mon
 clean_exit() {
 	pid=$(cat /run/passthrud.pid)
