@@ -27,15 +27,16 @@ static bool same_slot(const Device *a, const Device *b) {
                a->address.slot == b->address.slot;
 }
 
-/* Why x must go with d, or NULL. */
+/* Why x must go with d, or NULL; the most telling reason first (a conventional bridge is also why its devices
+ * share an IOMMU group). */
 static const char *rule_for(const Device *d, const Device *x) {
-        if (d->iommu_group >= 0 && x->iommu_group == d->iommu_group)
-                return "same IOMMU group";
+        if (d->parent_conventional && !isempty(d->parent_bridge) && streq(d->parent_bridge, x->parent_bridge))
+                return "behind the same conventional PCI bridge";
         if (same_slot(d, x) && (d->multifunction || x->multifunction) &&
             (!function_resettable(d) || !function_resettable(x)))
                 return "another function of the same device, which cannot be reset on its own";
-        if (d->parent_conventional && !isempty(d->parent_bridge) && streq(d->parent_bridge, x->parent_bridge))
-                return "behind the same conventional PCI bridge";
+        if (d->iommu_group >= 0 && x->iommu_group == d->iommu_group)
+                return "same IOMMU group";
         if (!isempty(d->parent_bridge) && streq(d->parent_bridge, x->parent_bridge) && isempty(d->physical_function) &&
             (only_bus_reset(d) || only_bus_reset(x)))
                 return "on the same bus, which only a bus reset can reset";

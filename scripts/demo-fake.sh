@@ -76,6 +76,18 @@ say "For scripts: --json (a stable schema)"
 ptctl show 01:00.0 --json | head -12
 echo "  ..."
 
+say "Assignments: 06:00.0 alone is refused, naming every device that must come along (the seed's bridge example)"
+run ptctl assign guest1 06:00.0
+run ptctl assign guest1 06:00.0 --group
+run ptctl assign guest2 01:00.0 --unmanaged --vslot 4
+run ptctl guests
+run ptctl show 06:03.0 --json | grep '"guest"'
+
+say "Bad guest names, bridges and double assignments are refused by name"
+run ptctl assign 'bad name' 02:00.0
+run ptctl assign guest3 00:1c.0
+run ptctl assign guest3 01:00.0
+
 say "The inventory follows the kernel: someone binds 03:00.0 to vfio-pci by hand"
 echo vfio-pci > "$T/sys/bus/pci/devices/0000:03:00.0/driver_override"
 echo 0000:03:00.0 > "$T/sys/bus/pci/drivers_probe"

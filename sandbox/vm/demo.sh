@@ -26,6 +26,14 @@ say "== Bad input is refused with the reason"
 show ptctl show 00:20.0
 show ptctl show 0000:7f:00.0
 say ""
+say "== Assignments: one e1000 behind the conventional pci-bridge alone is refused, naming the device that must come"
+show ptctl assign guest1 "$br"
+say "   --group takes the whole set; the record is in SQLite before the reply"
+show ptctl assign guest1 "$br" --group
+show ptctl assign guest1 "$vnet" --permissive --vslot 5
+show ptctl guest guest1
+show ptctl unassign guest1
+say ""
 say "== The inventory follows the kernel: $vnet is moved to vfio-pci by hand through sysfs"
 ptctl monitor > /tmp/monitor.log 2>/dev/null &
 mon=$!
