@@ -292,17 +292,12 @@ int method_unassign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
 }
 
 int method_list_guests(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_strv_free_ char **names = assignments_guests(&m->assignments), **paths = calloc(1, sizeof(char *));
-        if (!names || !paths)
-                return -ENOMEM;
-        for (char **n = names; *n; n++) {
-                char *p = NULL;
-                if (guest_object_path(*n, &p) < 0 || pt_strv_push(&paths, p) < 0)
-                        return -ENOMEM;
-        }
+        _cleanup_strv_free_ char **paths = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r = sd_bus_message_new_method_return(msg, &reply);
+        int r = guest_dbus_paths(userdata, &paths);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "o");
         for (char **p = paths; r >= 0 && *p; p++)

@@ -74,8 +74,7 @@ static int guest_object_find(sd_bus *bus, const char *path, const char *interfac
         return 1;
 }
 
-static int guest_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
-        Manager *m = userdata;
+int guest_dbus_paths(Manager *m, char ***ret) {
         _cleanup_strv_free_ char **names = assignments_guests(&m->assignments), **paths = calloc(1, sizeof(char *));
         if (!names || !paths)
                 return -ENOMEM;
@@ -84,8 +83,13 @@ static int guest_node_enumerator(sd_bus *bus, const char *path, void *userdata, 
                 if (guest_object_path(*n, &p) < 0 || pt_strv_push(&paths, p) < 0)
                         return -ENOMEM;
         }
-        *nodes = TAKE_PTR(paths);
-        return 1;
+        *ret = TAKE_PTR(paths);
+        return 0;
+}
+
+static int guest_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        int r = guest_dbus_paths(userdata, nodes);
+        return r < 0 ? r : 1;
 }
 
 int guest_dbus_register(Manager *m) {

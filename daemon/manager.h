@@ -61,6 +61,7 @@ bool manager_sync_device(Manager *m, Device *d);
 
 /* guest-dbus.c */
 int guest_dbus_register(Manager *m);
+int guest_dbus_paths(Manager *m, char ***ret);
 void guest_dbus_emit_added(Manager *m, const char *name);
 void guest_dbus_emit_removed(Manager *m, const char *name);
 void guest_dbus_emit_changed(Manager *m, const char *name);
