@@ -24,8 +24,10 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
                 { "vslot", required_argument, NULL, 'v' },
                 { "permissive", no_argument, NULL, 'p' },
                 { "group", no_argument, NULL, 'g' },
+                { "option", required_argument, NULL, 'o' },
                 {}
         };
+        _cleanup_strv_free_ char **extra = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -39,6 +41,11 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
                 case 'u': unmanaged = true; break;
                 case 'p': permissive = true; break;
                 case 'g': group = true; break;
+                case 'o':
+                        if (!strchr(optarg, '='))
+                                return ptctl_usage_error("assign", "--option takes KEY=VALUE, not '%s'", optarg);
+                        (void) pt_strv_push(&extra, strdup(optarg));
+                        break;
                 case 'v': {
                         char *end;
                         vslot = strtol(optarg, &end, 0);
@@ -70,6 +77,15 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
                 r = sd_bus_message_append(m, "{sv}", "group", "b", 1);
         if (r >= 0 && vslot >= 0)
                 r = sd_bus_message_append(m, "{sv}", "vslot", "u", (uint32_t) vslot);
+        /* xl's per-device keys: booleans as 0/1, rdm_policy as a word; the daemon validates them. */
+        for (char **e = extra; r >= 0 && e && *e; e++) {
+                char *eq = strchr(*e, '=');
+                *eq = 0;
+                if (streq(eq + 1, "0") || streq(eq + 1, "1"))
+                        r = sd_bus_message_append(m, "{sv}", *e, "b", eq[1] == '1');
+                else
+                        r = sd_bus_message_append(m, "{sv}", *e, "s", eq + 1);
+        }
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
@@ -118,7 +134,7 @@ int ptctl_cmd_unassign(PtctlContext *ctx, int argc, char *argv[]) {
 typedef struct GuestInfo {
         char *name, *state;
         char **devices;
-        struct { char *address, *problem; int managed, permissive, vslot; } *items;
+        struct { char *address, *options, *problem; int managed, permissive, vslot; } *items;
         size_t n_items;
 } GuestInfo;
 
@@ -128,6 +144,7 @@ static void guest_info_free(GuestInfo *g) {
         pt_strv_free(g->devices);
         for (size_t i = 0; i < g->n_items; i++) {
                 free(g->items[i].address);
+                free(g->items[i].options);
                 free(g->items[i].problem);
         }
         free(g->items);
@@ -142,16 +159,16 @@ static int read_guest(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error 
             (r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "State", error, &g->state)) < 0 ||
             (r = sd_bus_get_property_strv(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Devices", error, &g->devices)) < 0)
                 return r;
-        r = sd_bus_get_property(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Assignments", error, &reply, "a(sbbis)");
+        r = sd_bus_get_property(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Assignments", error, &reply, "a(sbbiss)");
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(sbbis)");
+        r = sd_bus_message_enter_container(reply, 'a', "(sbbiss)");
         if (r < 0)
                 return r;
         for (;;) {
-                const char *address, *problem;
+                const char *address, *options, *problem;
                 int managed, permissive, vslot;
-                r = sd_bus_message_read(reply, "(sbbis)", &address, &managed, &permissive, &vslot, &problem);
+                r = sd_bus_message_read(reply, "(sbbiss)", &address, &managed, &permissive, &vslot, &options, &problem);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -161,6 +178,7 @@ static int read_guest(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error 
                         return -ENOMEM;
                 g->items = grown;
                 g->items[g->n_items].address = strdup(address);
+                g->items[g->n_items].options = strdup(options);
                 g->items[g->n_items].problem = strdup(problem);
                 g->items[g->n_items].managed = managed;
                 g->items[g->n_items].permissive = permissive;
@@ -191,6 +209,8 @@ static void print_guest_json(PtJson *j, const GuestInfo *g) {
                         pt_json_int(j, g->items[i].vslot);
                 else
                         pt_json_null(j);
+                pt_json_key(j, "options");
+                pt_json_string(j, isempty(g->items[i].options) ? NULL : g->items[i].options);
                 pt_json_key(j, "problem");
                 pt_json_string(j, isempty(g->items[i].problem) ? NULL : g->items[i].problem);
                 pt_json_end_object(j);
@@ -295,6 +315,8 @@ int ptctl_cmd_guest(PtctlContext *ctx, int argc, char *argv[]) {
                                g.items[i].permissive ? ", permissive" : "");
                         if (g.items[i].vslot >= 0)
                                 printf(", vslot 0x%x", (unsigned) g.items[i].vslot);
+                        if (!isempty(g.items[i].options))
+                                printf(", %s", g.items[i].options);
                         printf("\n");
                         if (!isempty(g.items[i].problem))
                                 printf("    PROBLEM: %s\n", g.items[i].problem);

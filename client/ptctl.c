@@ -21,7 +21,7 @@ typedef struct Command {
 static const Command commands[] = {
         { "list", ptctl_cmd_list, "list [--all] [--json]", "PCI devices: address, class, names, driver, group, reset, state" },
         { "show", ptctl_cmd_show, "show DEVICE [--json]", "Everything about one device, group members and parent bridge" },
-        { "assign", ptctl_cmd_assign, "assign GUEST DEVICE... [--unmanaged] [--vslot N] [--permissive] [--group]",
+        { "assign", ptctl_cmd_assign, "assign GUEST DEVICE... [--unmanaged] [--vslot N] [--permissive] [--group] [--option KEY=VALUE]",
           "Assign devices to a guest (--group: with every device that must come along)" },
         { "unassign", ptctl_cmd_unassign, "unassign GUEST [DEVICE...]", "Take devices (default: all) from a guest" },
         { "guests", ptctl_cmd_guests, "guests [--json]", "Guests and their devices" },

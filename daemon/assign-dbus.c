@@ -15,7 +15,13 @@
 typedef struct AssignOptions {
         bool managed, permissive, group;
         int32_t vslot;
+        char extra[128]; /* toolstack options kept for the guest config, "key=value,..." */
 } AssignOptions;
+
+static void add_extra(AssignOptions *o, const char *key, const char *value) {
+        size_t l = strlen(o->extra);
+        snprintf(o->extra + l, sizeof(o->extra) - l, "%s%s=%s", l ? "," : "", key, value);
+}
 
 static int read_options(sd_bus_message *msg, AssignOptions *o, sd_bus_error *error) {
         int r;
@@ -43,6 +49,21 @@ static int read_options(sd_bus_message *msg, AssignOptions *o, sd_bus_error *err
                                 o->permissive = b;
                         else
                                 o->group = b;
+                } else if ((streq(key, "msitranslate") || streq(key, "seize") || streq(key, "power_mgmt")) &&
+                           streq(sig, "b")) {
+                        r = sd_bus_message_read(msg, "v", "b", &b);
+                        if (r < 0)
+                                return r;
+                        add_extra(o, key, b ? "1" : "0");
+                } else if (streq(key, "rdm_policy") && streq(sig, "s")) {
+                        const char *v;
+                        r = sd_bus_message_read(msg, "v", "s", &v);
+                        if (r < 0)
+                                return r;
+                        if (!streq(v, "strict") && !streq(v, "relaxed"))
+                                return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION,
+                                                         "rdm_policy must be strict or relaxed, not '%s'", v);
+                        add_extra(o, key, v);
                 } else if (streq(key, "vslot") && streq(sig, "u")) {
                         r = sd_bus_message_read(msg, "v", "u", &u);
                         if (r < 0)
@@ -54,7 +75,8 @@ static int read_options(sd_bus_message *msg, AssignOptions *o, sd_bus_error *err
                 } else
                         return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION,
                                                  "unknown option %s of type %s (known: managed b, permissive b, "
-                                                 "vslot u, group b)", key, sig);
+                                                 "vslot u, group b, msitranslate b, seize b, power_mgmt b, "
+                                                 "rdm_policy s)", key, sig);
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;
@@ -204,7 +226,7 @@ int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                         continue;
                 StoredAssignment *s = &records[n_records++];
                 *s = (StoredAssignment) { .guest = (char *) guest, .managed = o.managed, .permissive = o.permissive,
-                                          .vslot = i == 0 ? o.vslot : -1 };
+                                          .vslot = i == 0 ? o.vslot : -1, .options = o.extra };
                 memcpy(s->address, d->bdf, sizeof(s->address));
                 stored_identity_from_device(&s->identity, d);
         }

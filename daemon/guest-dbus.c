@@ -40,15 +40,16 @@ static int property_get_assignments(sd_bus *bus, const char *path, const char *i
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *name = name_from_path(path);
-        int r = sd_bus_message_open_container(reply, 'a', "(sbbis)");
+        int r = sd_bus_message_open_container(reply, 'a', "(sbbiss)");
         if (r < 0)
                 return r;
         for (size_t i = 0; name && i < m->assignments.n; i++) {
                 const Assignment *a = &m->assignments.items[i];
                 if (!streq(a->stored.guest, name))
                         continue;
-                r = sd_bus_message_append(reply, "(sbbis)", a->stored.address, (int) a->stored.managed,
-                                          (int) a->stored.permissive, a->stored.vslot, strempty(a->problem));
+                r = sd_bus_message_append(reply, "(sbbiss)", a->stored.address, (int) a->stored.managed,
+                                          (int) a->stored.permissive, a->stored.vslot, strempty(a->stored.options),
+                                          strempty(a->problem));
                 if (r < 0)
                         return r;
         }
@@ -60,7 +61,7 @@ static const sd_bus_vtable guest_vtable[] = {
         SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Devices", "as", property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Assignments", "a(sbbis)", property_get_assignments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Assignments", "a(sbbiss)", property_get_assignments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 

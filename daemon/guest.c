@@ -91,7 +91,8 @@ int assignments_add(Assignments *as, const StoredAssignment *a) {
         *x = (Assignment) { .stored = *a };
         x->stored.guest = strdup(a->guest);
         x->stored.identity.serial = strdup(strempty(a->identity.serial));
-        if (!x->stored.guest || !x->stored.identity.serial) {
+        x->stored.options = strdup(strempty(a->options));
+        if (!x->stored.guest || !x->stored.identity.serial || !x->stored.options) {
                 stored_assignment_done(&x->stored);
                 memmove(&as->items[at], &as->items[at + 1], (as->n - at) * sizeof(Assignment));
                 return -ENOMEM;

@@ -35,7 +35,8 @@ static const char *const migrations[] = {
         "  guest TEXT NOT NULL REFERENCES guests(name),"
         "  managed INTEGER NOT NULL, permissive INTEGER NOT NULL, vslot INTEGER NOT NULL,"
         "  assigned INTEGER NOT NULL);",
-        /* 2: room for the hide pool and the intent journal of managed mode */
+        /* 2: toolstack options per assignment; room for the hide pool and the intent journal of managed mode */
+        "ALTER TABLE assignments ADD COLUMN options TEXT NOT NULL DEFAULT '';"
         "CREATE TABLE hidden ("
         "  address TEXT PRIMARY KEY,"
         "  driver TEXT NOT NULL,"
@@ -177,6 +178,8 @@ int store_open(const char *state_dir, Store **ret, char **ret_reason) {
 }
 
 void stored_assignment_done(StoredAssignment *a) {
+        free(a->options);
+        a->options = NULL;
         free(a->guest);
         free(a->identity.serial);
         a->guest = a->identity.serial = NULL;
@@ -185,7 +188,7 @@ void stored_assignment_done(StoredAssignment *a) {
 int store_load(Store *s, StoredAssignment **ret, size_t *n) {
         static const char sql[] =
                 "SELECT a.address, a.guest, a.managed, a.permissive, a.vslot, d.vendor_id, d.device_id,"
-                " d.subsystem_vendor_id, d.subsystem_id, d.class, d.serial"
+                " d.subsystem_vendor_id, d.subsystem_id, d.class, d.serial, a.options"
                 " FROM assignments a JOIN devices d ON d.address = a.address ORDER BY a.guest, a.address";
         sqlite3_stmt *st = NULL;
         StoredAssignment *list = NULL;
@@ -215,7 +218,8 @@ int store_load(Store *s, StoredAssignment **ret, size_t *n) {
                 a->identity.subsystem_id = (uint16_t) sqlite3_column_int(st, 8);
                 a->identity.class_code = (uint32_t) sqlite3_column_int(st, 9);
                 a->identity.serial = strdup((const char *) sqlite3_column_text(st, 10));
-                if (!a->guest || !a->identity.serial) {
+                a->options = strdup((const char *) sqlite3_column_text(st, 11));
+                if (!a->guest || !a->identity.serial || !a->options) {
                         rc = SQLITE_NOMEM;
                         break;
                 }
@@ -256,8 +260,8 @@ int store_assign(Store *s, const StoredAssignment *list, size_t n) {
                                         -1, &dev, NULL);
         if (rc == SQLITE_OK)
                 rc = sqlite3_prepare_v2(s->db,
-                                        "INSERT INTO assignments (address, guest, managed, permissive, vslot, assigned) "
-                                        "VALUES (?, ?, ?, ?, ?, ?)", -1, &assign, NULL);
+                                        "INSERT INTO assignments (address, guest, managed, permissive, vslot, assigned, "
+                                        "options) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &assign, NULL);
         if (rc != SQLITE_OK) {
                 r = sql_error(s, rc, "preparing an assignment");
                 goto rollback;
@@ -283,6 +287,7 @@ int store_assign(Store *s, const StoredAssignment *list, size_t n) {
                 sqlite3_bind_int(assign, 4, a->permissive);
                 sqlite3_bind_int(assign, 5, a->vslot);
                 sqlite3_bind_int64(assign, 6, now);
+                sqlite3_bind_text(assign, 7, strempty(a->options), -1, SQLITE_STATIC);
                 if ((r = step_bound(s, assign, "recording the assignment")) < 0)
                         goto rollback;
         }

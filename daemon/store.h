@@ -26,6 +26,7 @@ typedef struct StoredAssignment {
         bool managed;
         bool permissive;
         int32_t vslot; /* -1: not set */
+        char *options; /* toolstack options, "key=value,..." (xl's msitranslate, seize, power_mgmt, rdm_policy) */
         StoredIdentity identity;
 } StoredAssignment;
 

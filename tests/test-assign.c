@@ -70,7 +70,13 @@ static void test_basic(Fixture *f, gconstpointer data) {
         g_assert_true(json_object_get_boolean_member(d, "permissive"));
         g_assert_cmpint(json_object_get_int_member(d, "vslot"), ==, 4);
 
-        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "guest1", "00:19.0", "--unmanaged", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "guest1", "00:19.0", "--unmanaged", "--option",
+                                      "msitranslate=1", "--option", "rdm_policy=relaxed", NULL), ==, 0);
+        g_autoptr(JsonNode) g2 = harness_ptctl_json(h, "guest", "guest1", "--json", NULL);
+        JsonObject *d0 = json_array_get_object_element(json_object_get_array_member(json_node_get_object(g2), "devices"), 0);
+        g_assert_cmpstr(json_object_get_string_member(d0, "address"), ==, "0000:00:19.0");
+        g_assert_cmpstr(json_object_get_string_member(d0, "options"), ==, "msitranslate=1,rdm_policy=relaxed");
+        g_assert_false(json_object_get_boolean_member(d0, "managed"));
         g_autoptr(JsonNode) all = guests(h);
         g_assert_cmpuint(json_array_get_length(json_node_get_array(all)), ==, 1);
         g_autofree char *table = NULL;
@@ -126,6 +132,9 @@ static void test_errors(Fixture *f, gconstpointer data) {
         refused(h, "no PCI device 0000:0f:00.0 on this host", "assign", "guest1", "0f:00.0", NULL);
         refused(h, "invalid PCI address \"02:00.9\": function 0x9", "assign", "guest1", "02:00.9", NULL);
         refused(h, "vslot names one device", "assign", "guest1", "02:00.0", "00:19.0", "--vslot", "3", NULL);
+        refused(h, "rdm_policy must be strict or relaxed, not 'loose'", "assign", "guest1", "02:00.0", "--option",
+                "rdm_policy=loose", NULL);
+        refused(h, "unknown option colour of type s", "assign", "guest1", "02:00.0", "--option", "colour=red", NULL);
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "guest1", "02:00.0", "--vslot", "99", NULL), ==, 2);
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "guest1", NULL), ==, 2);
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "guest1", "02:00.0", NULL), ==, 0);

@@ -126,6 +126,7 @@ static void test_upgrade_from_v1(Fixture *f, gconstpointer data) {
         g_assert_cmpint(query_int(f->db, "PRAGMA user_version"), ==, 2);
         g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM hidden"), ==, 0);
         g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM operations"), ==, 0);
+        g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM assignments WHERE options = ''"), ==, 1);
         StoredAssignment *list = NULL;
         size_t n = 0;
         g_assert_cmpint(store_load(s, &list, &n), ==, 0);
