@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The real passthrud on a private bus against the fake kernel, driven by the real ptctl. */
-#include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -356,81 +354,6 @@ static void test_introspection(Fixture *f, gconstpointer data) {
         g_assert_nonnull(g_dbus_node_info_lookup_interface(manager, "org.freedesktop.DBus.ObjectManager"));
 }
 
-static void test_status(Fixture *f, gconstpointer data) {
-        g_autoptr(JsonNode) n = harness_ptctl_json(f->h, "status", "--json", NULL);
-        JsonObject *o = json_node_get_object(n);
-        g_assert_cmpstr(json_object_get_string_member(o, "hypervisor"), ==, "none");
-        g_assert_cmpstr(json_object_get_string_member(o, "stub_driver"), ==, "vfio-pci");
-        g_assert_true(json_object_get_boolean_member(o, "iommu_groups"));
-        g_assert_cmpint(json_object_get_int_member(o, "devices"), ==, 19);
-        g_autofree char *out = NULL;
-        g_assert_cmpint(harness_ptctl(f->h, &out, NULL, "status", NULL), ==, 0);
-        g_assert_nonnull(strstr(out, "Stub driver:  vfio-pci"));
-}
-
-/* A Xen dom0: hypervisor/type says xen, /proc/xen/capabilities says control_d. */
-static void setup_xen(Fixture *f, gconstpointer proc_caps) {
-        f->h = harness_new("xen.topo");
-        g_autofree char *proc = g_build_filename(f->h->tmpdir, "proc", NULL);
-        g_autofree char *xen = g_build_filename(proc, "xen", NULL);
-        g_autofree char *caps = g_build_filename(xen, "capabilities", NULL);
-        g_mkdir_with_parents(xen, 0755);
-        if (proc_caps)
-                g_assert_true(g_file_set_contents(caps, proc_caps, -1, NULL));
-        const char *const args[] = { "--proc-root", proc, NULL };
-        harness_start_daemon(f->h, args);
-}
-
-static void test_xen_dom0(Fixture *f, gconstpointer data) {
-        g_autoptr(JsonNode) n = harness_ptctl_json(f->h, "status", "--json", NULL);
-        JsonObject *o = json_node_get_object(n);
-        g_assert_cmpstr(json_object_get_string_member(o, "hypervisor"), ==, "xen-dom0");
-        g_assert_cmpstr(json_object_get_string_member(o, "stub_driver"), ==, "pciback");
-        g_assert_false(json_object_get_boolean_member(o, "iommu_groups"));
-        g_autofree char *out = NULL;
-        g_assert_cmpint(harness_ptctl(f->h, &out, NULL, "status", NULL), ==, 0);
-        g_assert_nonnull(strstr(out, "none (Xen owns the IOMMU)"));
-
-        /* Hidden by hand the xl way: the inventory shows it on pciback, a stub. */
-        g_assert_cmpint(harness_write(f->h, "bus/pci/drivers/e1000e/unbind", "0000:01:00.0"), ==, 0);
-        g_assert_cmpint(harness_write(f->h, "bus/pci/drivers/pciback/new_slot", "0000:01:00.0"), ==, 0);
-        g_assert_cmpint(harness_write(f->h, "bus/pci/drivers/pciback/bind", "0000:01:00.0"), ==, 0);
-        g_assert_true(harness_wait_property(f->h, "0000:01:00.0", "State", "stub"));
-        g_autoptr(JsonNode) d = harness_ptctl_json(f->h, "show", "01:00.0", "--json", NULL);
-        g_assert_true(json_object_get_null_member(json_node_get_object(d), "iommu_group"));
-        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(d), "driver"), ==, "pciback");
-}
-
-static void test_xen_domu(Fixture *f, gconstpointer data) {
-        g_autoptr(JsonNode) n = harness_ptctl_json(f->h, "status", "--json", NULL);
-        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(n), "hypervisor"), ==, "xen-domu");
-        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(n), "stub_driver"), ==, "vfio-pci");
-}
-
-static void test_monitor(Fixture *f, gconstpointer data) {
-        g_autofree char *log = g_build_filename(f->h->tmpdir, "monitor.log", NULL);
-        g_autofree char *cmd = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS='%s' exec '%s' monitor > '%s' 2>/dev/null",
-                                               f->h->bus_address, g_getenv("PT_PTCTL"), log);
-        char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-        GPid pid;
-        g_assert_true(g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL));
-        g_usleep(300000);
-        g_assert_cmpint(harness_write(f->h, "bus/pci/drivers/e1000e/unbind", "0000:00:19.0"), ==, 0);
-        harness_ctl(f->h, "add 0000:03:00.1 id=8086:153a class=020000 parent=0000:00:1c.2 pcie=endpoint group=31");
-        g_assert_true(harness_wait_property(f->h, "0000:03:00.1", "Address", "0000:03:00.1"));
-        harness_ctl(f->h, "unplug 0000:03:00.1");
-        g_assert_true(harness_wait_device_gone(f->h, "0000:03:00.1"));
-        g_usleep(300000);
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
-        g_autofree char *out = NULL;
-        g_assert_true(g_file_get_contents(log, &out, NULL, NULL));
-        g_test_message("ptctl monitor printed:\n%s", out);
-        g_assert_nonnull(strstr(out, "Changed 0000:00:19.0 Driver=- State=unbound\n"));
-        g_assert_nonnull(strstr(out, "DeviceAdded 0000:03:00.1\n"));
-        g_assert_nonnull(strstr(out, "DeviceRemoved 0000:03:00.1\n"));
-}
-
 static void test_restart_sees_changes(Fixture *f, gconstpointer data) {
         /* Changes made while the daemon was down are seen at start: the inventory is read, not remembered. */
         harness_stop_daemon(f->h);
@@ -457,9 +380,5 @@ int main(int argc, char *argv[]) {
         ADD("/integration/uevent/off-bus", "standard.topo", test_off_bus);
         ADD("/integration/introspection", "standard.topo", test_introspection);
         ADD("/integration/restart", "standard.topo", test_restart_sees_changes);
-        ADD("/integration/status", "standard.topo", test_status);
-        ADD("/integration/monitor", "standard.topo", test_monitor);
-        g_test_add("/integration/xen/dom0", Fixture, "xen_cap_features\ncontrol_d\n", setup_xen, test_xen_dom0, teardown);
-        g_test_add("/integration/xen/domu", Fixture, NULL, setup_xen, test_xen_domu, teardown);
         return harness_run();
 }
