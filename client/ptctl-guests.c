@@ -9,6 +9,7 @@
 #include "passthru/pt-names.h"
 #include "pt-json.h"
 #include "pt-util.h"
+#include "guest-info.h"
 #include "ptctl.h"
 
 static void print_list(const char *verb, const char *guest, char **l) {
@@ -131,63 +132,6 @@ int ptctl_cmd_unassign(PtctlContext *ctx, int argc, char *argv[]) {
         return PTCTL_EXIT_OK;
 }
 
-typedef struct GuestInfo {
-        char *name, *state;
-        char **devices;
-        struct { char *address, *options, *problem; int managed, permissive, vslot; } *items;
-        size_t n_items;
-} GuestInfo;
-
-static void guest_info_free(GuestInfo *g) {
-        free(g->name);
-        free(g->state);
-        pt_strv_free(g->devices);
-        for (size_t i = 0; i < g->n_items; i++) {
-                free(g->items[i].address);
-                free(g->items[i].options);
-                free(g->items[i].problem);
-        }
-        free(g->items);
-        *g = (GuestInfo) {};
-}
-
-static int read_guest(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r;
-        *g = (GuestInfo) {};
-        if ((r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Name", error, &g->name)) < 0 ||
-            (r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "State", error, &g->state)) < 0 ||
-            (r = sd_bus_get_property_strv(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Devices", error, &g->devices)) < 0)
-                return r;
-        r = sd_bus_get_property(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Assignments", error, &reply, "a(sbbiss)");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(sbbiss)");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *address, *options, *problem;
-                int managed, permissive, vslot;
-                r = sd_bus_message_read(reply, "(sbbiss)", &address, &managed, &permissive, &vslot, &options, &problem);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                void *grown = realloc(g->items, (g->n_items + 1) * sizeof(*g->items));
-                if (!grown)
-                        return -ENOMEM;
-                g->items = grown;
-                g->items[g->n_items].address = strdup(address);
-                g->items[g->n_items].options = strdup(options);
-                g->items[g->n_items].problem = strdup(problem);
-                g->items[g->n_items].managed = managed;
-                g->items[g->n_items].permissive = permissive;
-                g->items[g->n_items].vslot = vslot;
-                g->n_items++;
-        }
-        return 0;
-}
-
 static void print_guest_json(PtJson *j, const GuestInfo *g) {
         pt_json_begin_object(j);
         pt_json_key(j, "name");
@@ -250,7 +194,7 @@ int ptctl_cmd_guests(PtctlContext *ctx, int argc, char *argv[]) {
                 printf("%-24s %-10s %s\n", "GUEST", "STATE", "DEVICES");
         for (char **p = paths; p && *p; p++) {
                 GuestInfo g;
-                r = read_guest(bus, *p, &g, &error);
+                r = guest_info_read(bus, *p, &g, &error);
                 if (r < 0) {
                         guest_info_free(&g);
                         return ptctl_report_error(&error, r, "reading a guest failed");
@@ -298,7 +242,7 @@ int ptctl_cmd_guest(PtctlContext *ctx, int argc, char *argv[]) {
                 r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return ptctl_report_error(&error, r, "reading the guest failed");
-        r = read_guest(bus, path, &g, &error);
+        r = guest_info_read(bus, path, &g, &error);
         if (r < 0) {
                 guest_info_free(&g);
                 return ptctl_report_error(&error, r, "reading the guest failed");

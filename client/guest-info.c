@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest-info.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "pt-util.h"
+
+void guest_info_free(GuestInfo *g) {
+        free(g->name);
+        free(g->state);
+        pt_strv_free(g->devices);
+        for (size_t i = 0; i < g->n_items; i++) {
+                free(g->items[i].address);
+                free(g->items[i].options);
+                free(g->items[i].problem);
+        }
+        free(g->items);
+        *g = (GuestInfo) {};
+}
+
+int guest_info_read(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+        *g = (GuestInfo) {};
+        if ((r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Name", error, &g->name)) < 0 ||
+            (r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "State", error, &g->state)) < 0 ||
+            (r = sd_bus_get_property_strv(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Devices", error, &g->devices)) < 0)
+                return r;
+        r = sd_bus_get_property(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Assignments", error, &reply, "a(sbbiss)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(sbbiss)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *address, *options, *problem;
+                int managed, permissive, vslot;
+                r = sd_bus_message_read(reply, "(sbbiss)", &address, &managed, &permissive, &vslot, &options, &problem);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                void *grown = realloc(g->items, (g->n_items + 1) * sizeof(*g->items));
+                if (!grown)
+                        return -ENOMEM;
+                g->items = grown;
+                g->items[g->n_items].address = strdup(address);
+                g->items[g->n_items].options = strdup(options);
+                g->items[g->n_items].problem = strdup(problem);
+                g->items[g->n_items].managed = managed;
+                g->items[g->n_items].permissive = permissive;
+                g->items[g->n_items].vslot = vslot;
+                g->n_items++;
+        }
+        return 0;
+}
+

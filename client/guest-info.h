@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <systemd/sd-bus.h>
+
+/* A guest as ptctl reads it from org.passthru1.Guest. */
+typedef struct GuestInfo {
+        char *name, *state;
+        char **devices;
+        struct {
+                char *address, *options, *problem;
+                int managed, permissive, vslot;
+        } *items;
+        size_t n_items;
+} GuestInfo;
+
+int guest_info_read(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *error);
+void guest_info_free(GuestInfo *g);
