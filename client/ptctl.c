@@ -26,6 +26,8 @@ static const Command commands[] = {
         { "unassign", ptctl_cmd_unassign, "unassign GUEST [DEVICE...]", "Take devices (default: all) from a guest" },
         { "guests", ptctl_cmd_guests, "guests [--json]", "Guests and their devices" },
         { "guest", ptctl_cmd_guest, "guest GUEST [--json]", "One guest's assignments, with any problem" },
+        { "config", ptctl_cmd_config, "config GUEST --format xl|libvirt|xe [--uuid UUID]",
+          "The guest's devices as xl, libvirt or xe configuration" },
         { "status", ptctl_cmd_status, "status [--json]", "The host: hypervisor, stub driver, IOMMU groups" },
         { "monitor", ptctl_cmd_monitor, "monitor", "Print devices added, removed and changed as it happens" },
 };

@@ -28,3 +28,4 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_unassign(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_guests(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_guest(PtctlContext *ctx, int argc, char *argv[]);
+int ptctl_cmd_config(PtctlContext *ctx, int argc, char *argv[]);

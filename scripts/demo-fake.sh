@@ -81,6 +81,8 @@ run ptctl assign guest1 06:00.0
 run ptctl assign guest1 06:00.0 --group
 run ptctl assign guest2 01:00.0 --unmanaged --vslot 4
 run ptctl guests
+run ptctl config guest1 --format xl
+run ptctl config guest2 --format libvirt
 run ptctl show 06:03.0 --json | grep '"guest"'
 
 say "Bad guest names, bridges and double assignments are refused by name"

@@ -94,6 +94,35 @@ static void test_basic(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(json_array_get_length(json_node_get_array(none)), ==, 0);
 }
 
+static void test_toolstack_config(Fixture *f, gconstpointer data) {
+        Harness *h = f->h;
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "vm1", "02:00.0", "--permissive", "--vslot", "5",
+                                      "--option", "msitranslate=0", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "vm1", "06:00.0", "--group", NULL), ==, 0);
+        g_autofree char *xl = NULL, *libvirt = NULL, *xe = NULL, *xe_uuid = NULL;
+        g_assert_cmpint(harness_ptctl(h, &xl, NULL, "config", "vm1", "--format", "xl", NULL), ==, 0);
+        g_assert_cmpstr(xl, ==, "pci = [ '0000:02:00.0@5,permissive=1,msitranslate=0', '0000:06:00.0', '0000:06:00.1', "
+                                "'0000:06:00.2', '0000:06:03.0' ]\n");
+        g_assert_cmpint(harness_ptctl(h, &libvirt, NULL, "config", "vm1", "--format", "libvirt", NULL), ==, 0);
+        g_assert_true(g_str_has_prefix(libvirt, "<hostdev mode='subsystem' type='pci' managed='no'>\n  <source>\n"
+                                                "    <address domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>\n"
+                                                "  </source>\n  <address type='pci' domain='0x0000' bus='0x00' "
+                                                "slot='0x05' function='0x0'/>\n</hostdev>\n"));
+        g_assert_nonnull(strstr(libvirt, "<address domain='0x0000' bus='0x06' slot='0x03' function='0x0'/>"));
+        /* What it prints, passthrud reads back. */
+        g_autoptr(JsonNode) back = harness_ptctl_json(h, "show", "<address domain='0x0000' bus='0x06' slot='0x03' function='0x0'/>",
+                                                      "--json", NULL);
+        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(back), "guest"), ==, "vm1");
+        g_assert_cmpint(harness_ptctl(h, &xe, NULL, "config", "vm1", "--format", "xe", NULL), ==, 0);
+        g_assert_cmpstr(xe, ==, "xe vm-param-set other-config:pci=0/0000:02:00.0,0/0000:06:00.0,0/0000:06:00.1,"
+                                "0/0000:06:00.2,0/0000:06:03.0 uuid=<uuid>\n");
+        g_assert_cmpint(harness_ptctl(h, &xe_uuid, NULL, "config", "vm1", "--format", "xe", "--uuid", "1b2c", NULL), ==, 0);
+        g_assert_true(g_str_has_suffix(xe_uuid, " uuid=1b2c\n"));
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "config", "vm1", "--format", "qemu", NULL), ==, 2);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "config", "vm1", NULL), ==, 2);
+        refused(h, "no guest nosuch has assigned devices", "config", "nosuch", "--format", "xl", NULL);
+}
+
 static void test_seed_bridge(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
         /* The seed's story: 06:00.0 alone is refused, naming every device behind the conventional bridge. */
@@ -243,6 +272,7 @@ int main(int argc, char *argv[]) {
 #define ADD(path, fn) g_test_add(path, Fixture, "standard.topo", setup, fn, teardown)
         ADD("/assign/basic", test_basic);
         ADD("/assign/seed-bridge", test_seed_bridge);
+        ADD("/assign/toolstack-config", test_toolstack_config);
         ADD("/assign/group-conflict", test_group_conflict);
         ADD("/assign/errors", test_errors);
         ADD("/assign/restart", test_restart_keeps_everything);

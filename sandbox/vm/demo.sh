@@ -32,6 +32,7 @@ say "   --group takes the whole set; the record is in SQLite before the reply"
 show ptctl assign guest1 "$br" --group
 show ptctl assign guest1 "$vnet" --permissive --vslot 5
 show ptctl guest guest1
+show ptctl config guest1 --format xl
 show ptctl unassign guest1
 say ""
 say "== The inventory follows the kernel: $vnet is moved to vfio-pci by hand through sysfs"
