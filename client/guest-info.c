@@ -58,3 +58,18 @@ int guest_info_read(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *e
         return 0;
 }
 
+
+int guest_info_get(sd_bus *bus, const char *name, GuestInfo *g, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        *g = (GuestInfo) {};
+        r = sd_bus_call_method(bus, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "GetGuest", error, &reply, "s",
+                               name);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &path);
+        if (r >= 0)
+                r = guest_info_read(bus, path, g, error);
+        return r;
+}

@@ -16,4 +16,6 @@ typedef struct GuestInfo {
 } GuestInfo;
 
 int guest_info_read(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *error);
+/* By name, through Manager.GetGuest. */
+int guest_info_get(sd_bus *bus, const char *name, GuestInfo *g, sd_bus_error *error);
 void guest_info_free(GuestInfo *g);

@@ -58,9 +58,8 @@ int ptctl_cmd_config(PtctlContext *ctx, int argc, char *argv[]) {
                 {}
         };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        const char *format = NULL, *uuid = NULL, *path;
+        const char *format = NULL, *uuid = NULL;
         GuestInfo g = {};
         int c, r;
 
@@ -82,12 +81,7 @@ int ptctl_cmd_config(PtctlContext *ctx, int argc, char *argv[]) {
         bus = ptctl_bus();
         if (!bus)
                 return PTCTL_EXIT_FAILED;
-        r = sd_bus_call_method(bus, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "GetGuest", &error, &reply, "s",
-                               argv[optind]);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "o", &path);
-        if (r >= 0)
-                r = guest_info_read(bus, path, &g, &error);
+        r = guest_info_get(bus, argv[optind], &g, &error);
         if (r < 0) {
                 guest_info_free(&g);
                 return ptctl_report_error(&error, r, "reading the guest failed");

@@ -225,6 +225,15 @@ void harness_kill_daemon(Harness *h) {
         h->daemon = 0;
 }
 
+void harness_fixture_setup(HarnessFixture *f, gconstpointer topology) {
+        f->h = harness_new(topology);
+        harness_start_daemon(f->h, NULL);
+}
+
+void harness_fixture_teardown(HarnessFixture *f, gconstpointer data) {
+        harness_free(f->h);
+}
+
 static void stop_process(GPid *pid) {
         if (!*pid)
                 return;

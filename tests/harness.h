@@ -18,6 +18,13 @@ typedef struct Harness {
         guint signal_sub;
 } Harness;
 
+/* The common fixture: a harness on the topology named by the test data, with the daemon running. */
+typedef struct HarnessFixture {
+        Harness *h;
+} HarnessFixture;
+void harness_fixture_setup(HarnessFixture *f, gconstpointer topology);
+void harness_fixture_teardown(HarnessFixture *f, gconstpointer data); /* asserts exit 0 on SIGTERM */
+
 /* Enters a private mount and network namespace; FALSE (with a reason) when that is not possible here. */
 gboolean harness_enter_sandbox(char **reason);
 /* Runs the test program's tests, or reports them all skipped with the reason. */

@@ -6,18 +6,7 @@
 
 #include "harness.h"
 
-typedef struct {
-        Harness *h;
-} Fixture;
-
-static void setup(Fixture *f, gconstpointer topology) {
-        f->h = harness_new(topology);
-        harness_start_daemon(f->h, NULL);
-}
-
-static void teardown(Fixture *f, gconstpointer data) {
-        harness_free(f->h);
-}
+typedef HarnessFixture Fixture;
 
 /* ptctl that must fail with exit status 1 and say the expected thing. */
 static void refused(Harness *h, const char *expected, ...) G_GNUC_NULL_TERMINATED;
@@ -269,7 +258,7 @@ static void test_corrupt_database(Fixture *f, gconstpointer data) {
 
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add(path, Fixture, "standard.topo", setup, fn, teardown)
+#define ADD(path, fn) g_test_add(path, Fixture, "standard.topo", harness_fixture_setup, fn, harness_fixture_teardown)
         ADD("/assign/basic", test_basic);
         ADD("/assign/seed-bridge", test_seed_bridge);
         ADD("/assign/toolstack-config", test_toolstack_config);
@@ -277,7 +266,7 @@ int main(int argc, char *argv[]) {
         ADD("/assign/errors", test_errors);
         ADD("/assign/restart", test_restart_keeps_everything);
         ADD("/assign/identity", test_identity_mismatch);
-        g_test_add("/assign/swapped-hardware", Fixture, "standard.topo", setup_swapped, test_swapped_hardware, teardown);
-        g_test_add("/assign/corrupt-database", Fixture, "standard.topo", setup_corrupt, test_corrupt_database, teardown);
+        g_test_add("/assign/swapped-hardware", Fixture, "standard.topo", setup_swapped, test_swapped_hardware, harness_fixture_teardown);
+        g_test_add("/assign/corrupt-database", Fixture, "standard.topo", setup_corrupt, test_corrupt_database, harness_fixture_teardown);
         return harness_run();
 }

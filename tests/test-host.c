@@ -6,18 +6,7 @@
 
 #include "harness.h"
 
-typedef struct {
-        Harness *h;
-} Fixture;
-
-static void setup(Fixture *f, gconstpointer topology) {
-        f->h = harness_new(topology);
-        harness_start_daemon(f->h, NULL);
-}
-
-static void teardown(Fixture *f, gconstpointer data) {
-        harness_free(f->h);
-}
+typedef HarnessFixture Fixture;
 
 static void test_status(Fixture *f, gconstpointer data) {
         g_autoptr(JsonNode) n = harness_ptctl_json(f->h, "status", "--json", NULL);
@@ -96,9 +85,9 @@ static void test_monitor(Fixture *f, gconstpointer data) {
 
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
-        g_test_add("/host/status", Fixture, "standard.topo", setup, test_status, teardown);
-        g_test_add("/host/monitor", Fixture, "standard.topo", setup, test_monitor, teardown);
-        g_test_add("/host/xen/dom0", Fixture, "xen_cap_features\ncontrol_d\n", setup_xen, test_xen_dom0, teardown);
-        g_test_add("/host/xen/domu", Fixture, NULL, setup_xen, test_xen_domu, teardown);
+        g_test_add("/host/status", Fixture, "standard.topo", harness_fixture_setup, test_status, harness_fixture_teardown);
+        g_test_add("/host/monitor", Fixture, "standard.topo", harness_fixture_setup, test_monitor, harness_fixture_teardown);
+        g_test_add("/host/xen/dom0", Fixture, "xen_cap_features\ncontrol_d\n", setup_xen, test_xen_dom0, harness_fixture_teardown);
+        g_test_add("/host/xen/domu", Fixture, NULL, setup_xen, test_xen_domu, harness_fixture_teardown);
         return harness_run();
 }

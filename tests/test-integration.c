@@ -4,18 +4,7 @@
 
 #include "harness.h"
 
-typedef struct {
-        Harness *h;
-} Fixture;
-
-static void setup(Fixture *f, gconstpointer topology) {
-        f->h = harness_new(topology);
-        harness_start_daemon(f->h, NULL);
-}
-
-static void teardown(Fixture *f, gconstpointer data) {
-        harness_free(f->h); /* asserts passthrud exits 0 on SIGTERM */
-}
+typedef HarnessFixture Fixture;
 
 static const char *const standard_endpoints[] = {
         "0000:00:19.0", "0000:00:1b.0", "0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3", "0000:01:00.0",
@@ -365,7 +354,7 @@ static void test_restart_sees_changes(Fixture *f, gconstpointer data) {
 
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
-#define ADD(path, topo, fn) g_test_add(path, Fixture, topo, setup, fn, teardown)
+#define ADD(path, topo, fn) g_test_add(path, Fixture, topo, harness_fixture_setup, fn, harness_fixture_teardown)
         ADD("/integration/list/json", "standard.topo", test_list_json);
         ADD("/integration/list/table", "standard.topo", test_list_table);
         ADD("/integration/list/no-iommu", "no-iommu.topo", test_no_iommu);
