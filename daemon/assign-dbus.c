@@ -188,8 +188,11 @@ int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         if (r < 0)
                 return r;
         /* Peers owned by another guest can never be satisfied; peers this guest owns already are fine. */
-        _cleanup_free_ char *missing = strdup("");
-        size_t n_missing = 0;
+        _cleanup_free_ char *missing = NULL;
+        size_t missing_len = 0, n_missing = 0;
+        _cleanup_fclose_ FILE *lines = open_memstream(&missing, &missing_len);
+        if (!lines)
+                return -ENOMEM;
         for (size_t i = 0; i < n_needs; i++) {
                 Assignment *owner = assignments_find(&m->assignments, needs[i].device->bdf);
                 if (owner && !streq(owner->stored.guest, guest))
@@ -199,23 +202,15 @@ int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                                                  needs[i].rule, owner->stored.guest);
                 if (owner)
                         continue;
-                char *line = NULL;
-                if (asprintf(&line, "%s%s must be co-assigned to the same guest with %s (%s)",
-                             missing, needs[i].device->bdf, needs[i].because->bdf, needs[i].rule) < 0)
-                        return -ENOMEM;
-                free(missing);
-                missing = line;
-                if (asprintf(&line, "%s\n", missing) < 0)
-                        return -ENOMEM;
-                free(missing);
-                missing = line;
+                fprintf(lines, "%s must be co-assigned to the same guest with %s (%s)\n", needs[i].device->bdf,
+                        needs[i].because->bdf, needs[i].rule);
                 n_missing++;
         }
-        if (n_missing > 0 && !o.group) {
-                missing[strlen(missing) - 1] = 0;
+        if (fflush(lines) != 0)
+                return -ENOMEM;
+        if (n_missing > 0 && !o.group)
                 return sd_bus_error_setf(error, PT_ERROR_COASSIGNMENT_REQUIRED,
-                                         "%s\nAssign them together, or with --group (option group=true).", missing);
-        }
+                                         "%sAssign them together, or with --group (option group=true).", missing);
 
         records = calloc(n_closure + 1, sizeof(StoredAssignment));
         if (!records)

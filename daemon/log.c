@@ -4,7 +4,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
 #include "log.h"
@@ -54,20 +56,24 @@ void pt_log_full(int priority, const char *message_id, const char *device, const
                 return;
 
         if (use_journal) {
-                /* Empty fields are left out by sending a harmless duplicate of PRIORITY instead. */
-                char prio[16];
-                snprintf(prio, sizeof(prio), "PRIORITY=%d", priority);
-                _cleanup_free_ char *mid = NULL, *dev = NULL, *gst = NULL, *drv = NULL;
-                if (message_id && asprintf(&mid, "MESSAGE_ID=%s", message_id) < 0)
-                        mid = NULL;
-                if (device && asprintf(&dev, "PASSTHRU_DEVICE=%s", device) < 0)
-                        dev = NULL;
-                if (guest && asprintf(&gst, "PASSTHRU_GUEST=%s", guest) < 0)
-                        gst = NULL;
-                if (driver && asprintf(&drv, "PASSTHRU_DRIVER=%s", driver) < 0)
-                        drv = NULL;
-                sd_journal_send("MESSAGE=%s", message, prio, mid ? mid : prio, dev ? dev : prio,
-                                gst ? gst : prio, drv ? drv : prio, "SYSLOG_IDENTIFIER=passthrud", NULL);
+                /* Only the fields that have a value, so a search for PASSTHRU_GUEST= finds what it should. */
+                _cleanup_free_ char *msg = NULL, *prio = NULL, *mid = NULL, *dev = NULL, *gst = NULL, *drv = NULL;
+                struct iovec iov[7];
+                size_t n = 0;
+#define FIELD(var, fmt, value)                                                  \
+                if ((value) && asprintf(&var, fmt, value) >= 0)                  \
+                        iov[n++] = (struct iovec) { var, strlen(var) }
+                if (asprintf(&msg, "MESSAGE=%s", message) < 0 || asprintf(&prio, "PRIORITY=%d", priority) < 0)
+                        return;
+                iov[n++] = (struct iovec) { msg, strlen(msg) };
+                iov[n++] = (struct iovec) { prio, strlen(prio) };
+                FIELD(mid, "MESSAGE_ID=%s", message_id);
+                FIELD(dev, "PASSTHRU_DEVICE=%s", device);
+                FIELD(gst, "PASSTHRU_GUEST=%s", guest);
+                FIELD(drv, "PASSTHRU_DRIVER=%s", driver);
+#undef FIELD
+                iov[n++] = (struct iovec) { (char *) "SYSLOG_IDENTIFIER=passthrud", strlen("SYSLOG_IDENTIFIER=passthrud") };
+                sd_journal_sendv(iov, (int) n);
         } else
                 fprintf(stderr, "<%d>%s\n", priority, message);
         errno = saved_errno;

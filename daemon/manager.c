@@ -79,8 +79,9 @@ bool manager_sync_device(Manager *m, Device *d) {
         return true;
 }
 
-/* The assignment at bdf, if any, checked against what is there now (d may be NULL: nothing is). */
-static void recheck_assignment(Manager *m, const char *bdf, Device *d) {
+/* The assignment at bdf, if any, checked against what is there now (d may be NULL: nothing is); the guest
+ * hears of a changed verdict. Bringing the device object in line is the caller's: it may not be on the bus yet. */
+static void recheck_assignment(Manager *m, const char *bdf, const Device *d) {
         Assignment *a = assignments_find(&m->assignments, bdf);
         if (!a || !assignment_check_identity(a, d))
                 return;
@@ -91,10 +92,6 @@ static void recheck_assignment(Manager *m, const char *bdf, Device *d) {
                 pt_log_full(LOG_INFO, NULL, bdf, a->stored.guest, NULL,
                             "Assignment of %s to guest %s matches the hardware again", bdf, a->stored.guest);
         guest_dbus_emit_changed(m, a->stored.guest);
-        if (d && manager_sync_device(m, d)) {
-                const char *props[] = { "Guest", "AssignmentProblem", NULL };
-                device_dbus_emit_changed(m, d, props);
-        }
 }
 
 /* Re-reads one device and signals whatever changed; a device that is gone is handled as removed. */
@@ -179,6 +176,7 @@ static void device_added(Manager *m, const PtAddress *a) {
                 device_free(d);
                 return;
         }
+        /* Its assignment facts are in place before DeviceAdded announces it: no change signals for it first. */
         recheck_assignment(m, d->bdf, d);
         (void) manager_sync_device(m, d);
         pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_ADDED, d->bdf, NULL, isempty(d->driver) ? NULL : d->driver,
