@@ -10,7 +10,6 @@
 #include "pt-util.h"
 
 void device_info_free(DeviceInfo *d) {
-        free(d->path);
         free(d->address);
         free(d->vendor_name);
         free(d->device_name);
@@ -330,7 +329,7 @@ int device_info_get(sd_bus *bus, const char *address, DeviceInfo *ret, sd_bus_er
                                "s", PT_DEVICE_INTERFACE);
         if (r < 0)
                 return r;
-        *ret = (DeviceInfo) { .path = strdup(path) };
+        *ret = (DeviceInfo) {};
         r = device_info_read_properties(props, ret);
         if (r < 0)
                 device_info_free(ret);

@@ -7,7 +7,6 @@
 
 /* A device as ptctl reads it from org.passthru1.Device properties. */
 typedef struct DeviceInfo {
-        char *path;
         char *address;
         uint16_t vendor_id, device_id, subsystem_vendor_id, subsystem_id;
         uint8_t revision, header_type;

@@ -9,12 +9,6 @@ typedef enum HostKind {
         HOST_XEN_DOMU,
 } HostKind;
 
-typedef struct Host {
-        HostKind kind;
-        char *xen_capabilities; /* /proc/xen/capabilities, NULL when not on Xen */
-} Host;
-
-int host_detect(const char *sysfs_root, const char *proc_root, Host *ret);
-void host_done(Host *h);
+HostKind host_detect(const char *sysfs_root, const char *proc_root);
 const char *host_kind_to_string(HostKind k);
-const char *host_stub_driver(const Host *h);
+const char *host_stub_driver(HostKind k);

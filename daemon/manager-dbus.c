@@ -83,13 +83,13 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
 static int property_get_hypervisor(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        return sd_bus_message_append(reply, "s", host_kind_to_string(m->host.kind));
+        return sd_bus_message_append(reply, "s", host_kind_to_string(m->host));
 }
 
 static int property_get_stub_driver(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        return sd_bus_message_append(reply, "s", host_stub_driver(&m->host));
+        return sd_bus_message_append(reply, "s", host_stub_driver(m->host));
 }
 
 static int property_get_iommu_groups(sd_bus *bus, const char *path, const char *interface, const char *property,

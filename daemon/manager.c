@@ -59,7 +59,6 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         free(m->sysfs_root);
         free(m->proc_root);
-        host_done(&m->host);
         free(m->state_dir);
         free(m->runtime_dir);
         free(m->uevent_source);
@@ -258,9 +257,7 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to create runtime directory %s: %m", m->runtime_dir);
 
-        r = host_detect(m->sysfs_root, m->proc_root, &m->host);
-        if (r < 0)
-                return log_error_errno(r, "Failed to tell what kind of host this is: %m");
+        m->host = host_detect(m->sysfs_root, m->proc_root);
 
         /* Watch before enumerating, so nothing that happens in between is missed. */
         r = udev_watch_new(m->event, m->uevent_source, manager_handle_uevent, m, &m->udev);
@@ -295,7 +292,7 @@ int manager_start(Manager *m) {
 
         pt_log_full(LOG_INFO, PT_MESSAGE_STARTED, NULL, NULL, NULL,
                     "passthrud " PACKAGE_VERSION " ready: %zu PCI devices under %s, hypervisor %s, stub driver %s",
-                    m->inventory.n, m->sysfs_root, host_kind_to_string(m->host.kind), host_stub_driver(&m->host));
+                    m->inventory.n, m->sysfs_root, host_kind_to_string(m->host), host_stub_driver(m->host));
         (void) sd_notifyf(false, "READY=1\nSTATUS=Watching %zu PCI devices", m->inventory.n);
         return 0;
 }

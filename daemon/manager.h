@@ -24,7 +24,7 @@ typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         char *sysfs_root, *proc_root, *state_dir, *runtime_dir, *uevent_source;
-        Host host;
+        HostKind host;
         Store *store;
         char *store_problem;    /* why assignments cannot be changed (a corrupt database), or NULL */
         Assignments assignments;
