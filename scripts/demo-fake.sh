@@ -55,6 +55,9 @@ pids="$pids $dpid"
 until ptctl list >/dev/null 2>&1; do sleep 0.05; done
 sed 's/^<[0-9]>/  passthrud: /' "$T/passthrud.log"
 
+say "What kind of host passthrud sees"
+run ptctl status
+
 say "Every PCI function, with its driver, IOMMU group, reset methods and state"
 run ptctl list
 
@@ -83,6 +86,7 @@ run ptctl assign guest2 01:00.0 --unmanaged --vslot 4
 run ptctl guests
 run ptctl config guest1 --format xl
 run ptctl config guest2 --format libvirt
+run ptctl unassign guest2
 run ptctl show 06:03.0 --json | grep '"guest"'
 
 say "Bad guest names, bridges and double assignments are refused by name"

@@ -5,6 +5,9 @@ say ""
 say "== passthrud on a real Linux kernel ($(uname -r)), QEMU q35 with an emulated Intel IOMMU"
 say "   (dbus-daemon and passthrud were started by /init, the way systemd starts them on a host)"
 say ""
+say "== What kind of host passthrud sees (under --xen: a dom0, with pciback as the stub)"
+show ptctl status
+say ""
 say "== Every PCI function: driver, IOMMU group, the kernel's reset methods, state"
 show ptctl list
 say ""
