@@ -16,6 +16,9 @@ void guest_info_free(GuestInfo *g) {
                 free(g->items[i].address);
                 free(g->items[i].options);
                 free(g->items[i].problem);
+                free(g->items[i].driver);
+                free(g->items[i].reset_policy);
+                free(g->items[i].state);
         }
         free(g->items);
         *g = (GuestInfo) {};
@@ -29,16 +32,17 @@ int guest_info_read(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *e
             (r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "State", error, &g->state)) < 0 ||
             (r = sd_bus_get_property_strv(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Devices", error, &g->devices)) < 0)
                 return r;
-        r = sd_bus_get_property(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Assignments", error, &reply, "a(sbbiss)");
+        r = sd_bus_get_property(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Assignments", error, &reply, "a(sbbisssss)");
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(sbbiss)");
+        r = sd_bus_message_enter_container(reply, 'a', "(sbbisssss)");
         if (r < 0)
                 return r;
         for (;;) {
-                const char *address, *options, *problem;
+                const char *address, *options, *problem, *driver, *reset_policy, *state;
                 int managed, permissive, vslot;
-                r = sd_bus_message_read(reply, "(sbbiss)", &address, &managed, &permissive, &vslot, &options, &problem);
+                r = sd_bus_message_read(reply, "(sbbisssss)", &address, &managed, &permissive, &vslot, &options,
+                                        &problem, &driver, &reset_policy, &state);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -50,6 +54,9 @@ int guest_info_read(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *e
                 g->items[g->n_items].address = strdup(address);
                 g->items[g->n_items].options = strdup(options);
                 g->items[g->n_items].problem = strdup(problem);
+                g->items[g->n_items].driver = strdup(driver);
+                g->items[g->n_items].reset_policy = strdup(reset_policy);
+                g->items[g->n_items].state = strdup(state);
                 g->items[g->n_items].managed = managed;
                 g->items[g->n_items].permissive = permissive;
                 g->items[g->n_items].vslot = vslot;

@@ -9,7 +9,7 @@ typedef struct GuestInfo {
         char *name, *state;
         char **devices;
         struct {
-                char *address, *options, *problem;
+                char *address, *options, *problem, *driver, *reset_policy, *state;
                 int managed, permissive, vslot;
         } *items;
         size_t n_items;

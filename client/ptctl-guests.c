@@ -26,6 +26,8 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
                 { "permissive", no_argument, NULL, 'p' },
                 { "group", no_argument, NULL, 'g' },
                 { "option", required_argument, NULL, 'o' },
+                { "driver", required_argument, NULL, 'd' },
+                { "reset-policy", required_argument, NULL, 'r' },
                 {}
         };
         _cleanup_strv_free_ char **extra = NULL;
@@ -34,6 +36,7 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_strv_free_ char **assigned = NULL;
         bool unmanaged = false, permissive = false, group = false;
+        const char *driver = NULL, *reset_policy = NULL;
         long vslot = -1;
         int c, r;
 
@@ -42,6 +45,8 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
                 case 'u': unmanaged = true; break;
                 case 'p': permissive = true; break;
                 case 'g': group = true; break;
+                case 'd': driver = optarg; break;
+                case 'r': reset_policy = optarg; break;
                 case 'o':
                         if (!strchr(optarg, '='))
                                 return ptctl_usage_error("assign", "--option takes KEY=VALUE, not '%s'", optarg);
@@ -78,6 +83,10 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
                 r = sd_bus_message_append(m, "{sv}", "group", "b", 1);
         if (r >= 0 && vslot >= 0)
                 r = sd_bus_message_append(m, "{sv}", "vslot", "u", (uint32_t) vslot);
+        if (r >= 0 && driver)
+                r = sd_bus_message_append(m, "{sv}", "driver", "s", driver);
+        if (r >= 0 && reset_policy)
+                r = sd_bus_message_append(m, "{sv}", "reset_policy", "s", reset_policy);
         /* xl's per-device keys: booleans as 0/1, rdm_policy as a word; the daemon validates them. */
         for (char **e = extra; r >= 0 && e && *e; e++) {
                 char *eq = strchr(*e, '=');
@@ -157,6 +166,12 @@ static void print_guest_json(PtJson *j, const GuestInfo *g) {
                 pt_json_string(j, isempty(g->items[i].options) ? NULL : g->items[i].options);
                 pt_json_key(j, "problem");
                 pt_json_string(j, isempty(g->items[i].problem) ? NULL : g->items[i].problem);
+                pt_json_key(j, "driver");
+                pt_json_string(j, g->items[i].driver);
+                pt_json_key(j, "reset_policy");
+                pt_json_string(j, g->items[i].reset_policy);
+                pt_json_key(j, "state");
+                pt_json_string(j, g->items[i].state);
                 pt_json_end_object(j);
         }
         pt_json_end_array(j);
@@ -247,8 +262,9 @@ int ptctl_cmd_guest(PtctlContext *ctx, int argc, char *argv[]) {
         } else {
                 printf("Guest %s (%s)\n", g.name, g.state);
                 for (size_t i = 0; i < g.n_items; i++) {
-                        printf("  %s  %s%s", g.items[i].address, g.items[i].managed ? "managed" : "unmanaged",
-                               g.items[i].permissive ? ", permissive" : "");
+                        printf("  %s  %-8s %s on %s%s, reset %s", g.items[i].address, g.items[i].state,
+                               g.items[i].managed ? "managed" : "unmanaged", g.items[i].driver,
+                               g.items[i].permissive ? ", permissive" : "", g.items[i].reset_policy);
                         if (g.items[i].vslot >= 0)
                                 printf(", vslot 0x%x", (unsigned) g.items[i].vslot);
                         if (!isempty(g.items[i].options))

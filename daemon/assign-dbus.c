@@ -16,6 +16,8 @@ typedef struct AssignOptions {
         bool managed, permissive, group;
         int32_t vslot;
         char extra[128]; /* toolstack options kept for the guest config, "key=value,..." */
+        char driver[16];  /* the stub, "" for the host's default */
+        char reset_policy[16];
 } AssignOptions;
 
 static void add_extra(AssignOptions *o, const char *key, const char *value) {
@@ -25,7 +27,7 @@ static void add_extra(AssignOptions *o, const char *key, const char *value) {
 
 static int read_options(sd_bus_message *msg, AssignOptions *o, sd_bus_error *error) {
         int r;
-        *o = (AssignOptions) { .managed = true, .vslot = -1 };
+        *o = (AssignOptions) { .managed = true, .vslot = -1, .reset_policy = "strict" };
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -64,6 +66,18 @@ static int read_options(sd_bus_message *msg, AssignOptions *o, sd_bus_error *err
                                 return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION,
                                                          "rdm_policy must be strict or relaxed, not '%s'", v);
                         add_extra(o, key, v);
+                } else if ((streq(key, "driver") || streq(key, "reset_policy")) && streq(sig, "s")) {
+                        const char *v;
+                        r = sd_bus_message_read(msg, "v", "s", &v);
+                        if (r < 0)
+                                return r;
+                        if (streq(key, "driver") && !device_is_stub_driver(v))
+                                return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION, "driver must be a stub driver "
+                                                         "(vfio-pci, pciback or pci-stub), not '%s'", v);
+                        if (streq(key, "reset_policy") && reset_policy_from_string(v) < 0)
+                                return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION, "reset_policy must be "
+                                                         "strict, best-effort or none, not '%s'", v);
+                        snprintf(streq(key, "driver") ? o->driver : o->reset_policy, sizeof(o->driver), "%s", v);
                 } else if (streq(key, "vslot") && streq(sig, "u")) {
                         r = sd_bus_message_read(msg, "v", "u", &u);
                         if (r < 0)
@@ -75,8 +89,8 @@ static int read_options(sd_bus_message *msg, AssignOptions *o, sd_bus_error *err
                 } else
                         return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION,
                                                  "unknown option %s of type %s (known: managed b, permissive b, "
-                                                 "vslot u, group b, msitranslate b, seize b, power_mgmt b, "
-                                                 "rdm_policy s)", key, sig);
+                                                 "vslot u, group b, driver s, reset_policy s, msitranslate b, "
+                                                 "seize b, power_mgmt b, rdm_policy s)", key, sig);
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;
@@ -86,21 +100,6 @@ static int read_options(sd_bus_message *msg, AssignOptions *o, sd_bus_error *err
         return sd_bus_message_exit_container(msg);
 }
 
-static Device *resolve(Manager *m, const char *address, sd_bus_error *error) {
-        _cleanup_free_ char *reason = NULL;
-        char bdf[PT_ADDRESS_STRLEN];
-        PtAddress a;
-        int r = pt_address_parse(address, &a, &reason);
-        if (r < 0) {
-                sd_bus_error_set(error, PT_ERROR_INVALID_ADDRESS, reason ? reason : "invalid PCI address");
-                return NULL;
-        }
-        Device *d = inventory_find(&m->inventory, &a);
-        if (!d)
-                sd_bus_error_setf(error, PT_ERROR_NOT_FOUND, "no PCI device %s on this host", pt_address_format(&a, bdf));
-        return d;
-}
-
 static int check_guest_name(const char *guest, sd_bus_error *error) {
         if (guest_name_valid(guest))
                 return 0;
@@ -108,6 +107,15 @@ static int check_guest_name(const char *guest, sd_bus_error *error) {
         return sd_bus_error_setf(error, PT_ERROR_INVALID_GUEST_NAME,
                                  "invalid guest name %s: use 1-64 of A-Z a-z 0-9 _ . -, not starting with . or -",
                                  strempty(shown));
+}
+
+/* A running guest's device set is what its toolstack was given; it changes by stopping first (or, later,
+ * by hot attach and detach). */
+static int check_not_running(Manager *m, const char *guest, sd_bus_error *error) {
+        const char *state = manager_guest_state(m, guest);
+        if (streq(state, PT_GUEST_STOPPED))
+                return 0;
+        return sd_bus_error_setf(error, PT_ERROR_GUEST_RUNNING, "guest %s is %s; stop it first", guest, state);
 }
 
 static int reply_strv(sd_bus_message *msg, char **l) {
@@ -121,7 +129,7 @@ static int reply_strv(sd_bus_message *msg, char **l) {
 }
 
 static void sync_and_emit(Manager *m, char *const *addresses) {
-        static const char *props[] = { "Guest", "AssignmentProblem", NULL };
+        static const char *props[] = { "Guest", "AssignmentProblem", "State", NULL };
         for (char *const *a = addresses; a && *a; a++) {
                 PtAddress addr;
                 Device *d = pt_address_parse_bdf(*a, &addr, NULL) >= 0 ? inventory_find(&m->inventory, &addr) : NULL;
@@ -161,12 +169,15 @@ int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                                         "vslot names one device's slot in the guest; assign devices one at a time");
         if (m->store_problem)
                 return sd_bus_error_set(error, PT_ERROR_STORE_CORRUPT, m->store_problem);
+        r = check_not_running(m, guest, error);
+        if (r < 0)
+                return r;
 
         requested = calloc(pt_strv_length(addresses) + 1, sizeof(Device *));
         if (!requested)
                 return -ENOMEM;
         for (char **a = addresses; *a; a++) {
-                Device *d = resolve(m, *a, error);
+                Device *d = manager_resolve_device(m, *a, error);
                 if (!d)
                         return -EINVAL;
                 if (d->is_bridge)
@@ -221,7 +232,8 @@ int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                         continue;
                 StoredAssignment *s = &records[n_records++];
                 *s = (StoredAssignment) { .guest = (char *) guest, .managed = o.managed, .permissive = o.permissive,
-                                          .vslot = i == 0 ? o.vslot : -1, .options = o.extra };
+                                          .vslot = i == 0 ? o.vslot : -1, .options = o.extra,
+                                          .driver = o.driver, .reset_policy = o.reset_policy };
                 memcpy(s->address, d->bdf, sizeof(s->address));
                 stored_identity_from_device(&s->identity, d);
         }
@@ -267,6 +279,9 @@ int method_unassign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 return sd_bus_error_setf(error, PT_ERROR_UNKNOWN_GUEST, "no guest %s has assigned devices", guest);
         if (m->store_problem)
                 return sd_bus_error_set(error, PT_ERROR_STORE_CORRUPT, m->store_problem);
+        r = check_not_running(m, guest, error);
+        if (r < 0)
+                return r;
 
         if (pt_strv_length(addresses) == 0)
                 removing = assignments_devices_of(&m->assignments, guest);

@@ -29,17 +29,25 @@ static bool same_slot(const Device *a, const Device *b) {
 
 /* Why x must go with d, or NULL; the most telling reason first (a conventional bridge is also why its devices
  * share an IOMMU group). */
-static const char *rule_for(const Device *d, const Device *x) {
-        if (d->parent_conventional && !isempty(d->parent_bridge) && streq(d->parent_bridge, x->parent_bridge))
+static const char *rule_for(const Device *d, const Device *x, CoassignRule *kind) {
+        if (d->parent_conventional && !isempty(d->parent_bridge) && streq(d->parent_bridge, x->parent_bridge)) {
+                *kind = COASSIGN_CONVENTIONAL_BRIDGE;
                 return "behind the same conventional PCI bridge";
+        }
         if (same_slot(d, x) && (d->multifunction || x->multifunction) &&
-            (!function_resettable(d) || !function_resettable(x)))
+            (!function_resettable(d) || !function_resettable(x))) {
+                *kind = COASSIGN_MULTIFUNCTION;
                 return "another function of the same device, which cannot be reset on its own";
-        if (d->iommu_group >= 0 && x->iommu_group == d->iommu_group)
+        }
+        if (d->iommu_group >= 0 && x->iommu_group == d->iommu_group) {
+                *kind = COASSIGN_SAME_GROUP;
                 return "same IOMMU group";
+        }
         if (!isempty(d->parent_bridge) && streq(d->parent_bridge, x->parent_bridge) && isempty(d->physical_function) &&
-            (only_bus_reset(d) || only_bus_reset(x)))
+            (only_bus_reset(d) || only_bus_reset(x))) {
+                *kind = COASSIGN_BUS_RESET;
                 return "on the same bus, which only a bus reset can reset";
+        }
         return NULL;
 }
 
@@ -68,11 +76,13 @@ int coassign_closure(const Inventory *inv, Device *const *requested, size_t n_re
                         Device *x = inv->devices[k];
                         if (x->is_bridge || contains(set, count, x))
                                 continue;
-                        const char *rule = rule_for(set[i], x);
+                        CoassignRule kind;
+                        const char *rule = rule_for(set[i], x, &kind);
                         if (!rule)
                                 continue;
                         set[count++] = x;
-                        needs[count_needs++] = (CoassignNeed) { .device = x, .because = set[i], .rule = rule };
+                        needs[count_needs++] = (CoassignNeed) { .device = x, .kind = kind, .because = set[i],
+                                                                .rule = rule };
                 }
         *ret = TAKE_PTR(set);
         *n = count;

@@ -10,8 +10,16 @@
  *  - every function of a multifunction device whose functions cannot be reset one by one (no FLR or AF FLR);
  *  - every device behind the same conventional PCI bridge (they share its requester ID);
  *  - every device on a bus when a bus reset is the only reset they have. */
+typedef enum CoassignRule {
+        COASSIGN_CONVENTIONAL_BRIDGE,
+        COASSIGN_MULTIFUNCTION,
+        COASSIGN_SAME_GROUP,
+        COASSIGN_BUS_RESET,
+} CoassignRule;
+
 typedef struct CoassignNeed {
         Device *device;    /* must come along */
+        CoassignRule kind;
         Device *because;   /* with this one */
         const char *rule;  /* why, for the message */
 } CoassignNeed;

@@ -21,11 +21,17 @@ bool device_is_stub_driver(const char *driver) {
 }
 
 const char *device_state(const Device *d) {
-        if (d->off_bus)
-                return PT_STATE_OFFBUS;
-        if (isempty(d->driver))
-                return PT_STATE_UNBOUND;
-        return device_is_stub_driver(d->driver) ? PT_STATE_STUB : PT_STATE_HOST;
+        if (d->stuck)
+                return PT_STATE_STUCK;
+        if (d->failed || d->off_bus)
+                return PT_STATE_FAILED;
+        if (d->guest && d->running)
+                return PT_STATE_RUNNING;
+        if (d->hidden)
+                return PT_STATE_HIDDEN;
+        if (!isempty(d->driver) && device_is_stub_driver(d->driver))
+                return PT_STATE_CLAIMED;
+        return PT_STATE_HOST;
 }
 
 int device_object_path(const PtAddress *a, char **ret) {
@@ -287,6 +293,12 @@ int device_update(Device *d, Device *fresh, const char ***ret_changed) {
 
         if (!changed)
                 return -ENOMEM;
+        /* The manager's facts carry over, so State compares like with like. */
+        fresh->hidden = d->hidden;
+        fresh->running = d->running;
+        fresh->stuck = d->stuck;
+        fresh->failed = d->failed;
+        fresh->guest = d->guest;
 #define CHANGED_STR(field, name) if (!streq(d->field, fresh->field)) changed[n++] = name
 #define CHANGED_STRV(field, name) if (!strv_equal(d->field, fresh->field)) changed[n++] = name
 #define CHANGED_VAL(field, name) if (d->field != fresh->field) changed[n++] = name
@@ -312,7 +324,8 @@ int device_update(Device *d, Device *fresh, const char ***ret_changed) {
         *d = *fresh;
         *fresh = old;
         /* The assignment facts are the manager's, not sysfs': they stay. */
-        d->guest = TAKE_PTR(fresh->guest);
+        d->guest = old.guest;
+        fresh->guest = NULL;
         d->assignment_problem = TAKE_PTR(fresh->assignment_problem);
         *ret_changed = changed;
         return (int) n;

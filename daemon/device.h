@@ -46,6 +46,11 @@ typedef struct Device {
         /* From the assignment database, kept by the manager across re-reads. NULL when unassigned / fine. */
         char *guest;
         char *assignment_problem;
+        /* Managed mode's facts, also the manager's. */
+        bool hidden;    /* in the hide pool */
+        bool running;   /* its guest is running */
+        bool stuck;     /* a write to it timed out */
+        bool failed;    /* a reset left it not answering, or it could not be given back */
 } Device;
 
 int device_load(const char *sysfs_root, PciAccess *pci, const PtAddress *address, Device **ret);

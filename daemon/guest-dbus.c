@@ -32,24 +32,30 @@ static int property_get_devices(sd_bus *bus, const char *path, const char *inter
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        /* Guests are only defined until the managed lifecycle (StartGuest/StopGuest) exists. */
-        return sd_bus_message_append(reply, "s", "defined");
+        Manager *m = userdata;
+        _cleanup_free_ char *name = name_from_path(path);
+        return sd_bus_message_append(reply, "s", name ? manager_guest_state(m, name) : PT_GUEST_STOPPED);
 }
 
 static int property_get_assignments(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *name = name_from_path(path);
-        int r = sd_bus_message_open_container(reply, 'a', "(sbbiss)");
+        int r = sd_bus_message_open_container(reply, 'a', "(sbbisssss)");
         if (r < 0)
                 return r;
         for (size_t i = 0; name && i < m->assignments.n; i++) {
                 const Assignment *a = &m->assignments.items[i];
                 if (!streq(a->stored.guest, name))
                         continue;
-                r = sd_bus_message_append(reply, "(sbbiss)", a->stored.address, (int) a->stored.managed,
+                PtAddress addr;
+                const Device *d = pt_address_parse_bdf(a->stored.address, &addr, NULL) >= 0 ?
+                                  inventory_find(&m->inventory, &addr) : NULL;
+                r = sd_bus_message_append(reply, "(sbbisssss)", a->stored.address, (int) a->stored.managed,
                                           (int) a->stored.permissive, a->stored.vslot, strempty(a->stored.options),
-                                          strempty(a->problem));
+                                          strempty(a->problem),
+                                          isempty(a->stored.driver) ? host_stub_driver(m->host) : a->stored.driver,
+                                          a->stored.reset_policy, d ? device_state(d) : PT_STATE_MISSING);
                 if (r < 0)
                         return r;
         }
@@ -61,7 +67,7 @@ static const sd_bus_vtable guest_vtable[] = {
         SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Devices", "as", property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Assignments", "a(sbbiss)", property_get_assignments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Assignments", "a(sbbisssss)", property_get_assignments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 
@@ -125,5 +131,5 @@ void guest_dbus_emit_changed(Manager *m, const char *name) {
         _cleanup_free_ char *path = NULL;
         if (!m->bus || guest_object_path(name, &path) < 0)
                 return;
-        (void) sd_bus_emit_properties_changed(m->bus, path, PT_GUEST_INTERFACE, "Devices", "Assignments", NULL);
+        (void) sd_bus_emit_properties_changed(m->bus, path, PT_GUEST_INTERFACE, "Devices", "Assignments", "State", NULL);
 }

@@ -92,7 +92,10 @@ int assignments_add(Assignments *as, const StoredAssignment *a) {
         x->stored.guest = strdup(a->guest);
         x->stored.identity.serial = strdup(strempty(a->identity.serial));
         x->stored.options = strdup(strempty(a->options));
-        if (!x->stored.guest || !x->stored.identity.serial || !x->stored.options) {
+        x->stored.driver = strdup(strempty(a->driver));
+        x->stored.reset_policy = strdup(a->reset_policy ? a->reset_policy : "strict");
+        if (!x->stored.guest || !x->stored.identity.serial || !x->stored.options || !x->stored.driver ||
+            !x->stored.reset_policy) {
                 stored_assignment_done(&x->stored);
                 memmove(&as->items[at], &as->items[at + 1], (as->n - at) * sizeof(Assignment));
                 return -ENOMEM;

@@ -19,6 +19,9 @@ static void help(void) {
                "  --runtime-dir DIR    Runtime state (default $RUNTIME_DIRECTORY or %s)\n"
                "  --uevent-source SRC  udev (after udevd's rules, default) or kernel (no udevd)\n"
                "  --pci-ids FILE       PCI ID database for names (default %s)\n"
+               "  --modprobe CMD       What loads a missing driver's module (default modprobe)\n"
+               "  --write-timeout SEC  How long a sysfs write (unbind) may block before the device is\n"
+               "                       marked stuck (default 10)\n"
                "  -h --help            Show this help\n"
                "  --version            Show the version\n\n"
                "The system bus is found through $DBUS_SYSTEM_BUS_ADDRESS when set.\n"
@@ -27,7 +30,8 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
-        enum { ARG_SYSFS_ROOT = 0x100, ARG_PROC_ROOT, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_UEVENT_SOURCE, ARG_PCI_IDS, ARG_VERSION };
+        enum { ARG_SYSFS_ROOT = 0x100, ARG_PROC_ROOT, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_UEVENT_SOURCE, ARG_PCI_IDS, ARG_MODPROBE,
+               ARG_WRITE_TIMEOUT, ARG_VERSION };
         static const struct option options[] = {
                 { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
                 { "proc-root", required_argument, NULL, ARG_PROC_ROOT },
@@ -35,6 +39,8 @@ static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
                 { "pci-ids", required_argument, NULL, ARG_PCI_IDS },
+                { "modprobe", required_argument, NULL, ARG_MODPROBE },
+                { "write-timeout", required_argument, NULL, ARG_WRITE_TIMEOUT },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
@@ -55,6 +61,17 @@ static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
                         c->uevent_source = optarg;
                         break;
                 case ARG_PCI_IDS: c->pci_ids = optarg; break;
+                case ARG_MODPROBE: c->modprobe = optarg; break;
+                case ARG_WRITE_TIMEOUT: {
+                        char *end;
+                        double sec = strtod(optarg, &end);
+                        if (end == optarg || *end || !(sec > 0) || sec > 3600) {
+                                fprintf(stderr, "passthrud: --write-timeout takes seconds (0-3600], not '%s'\n", optarg);
+                                return -2;
+                        }
+                        c->write_timeout_usec = (uint64_t) (sec * 1e6);
+                        break;
+                }
                 case 'h': help(); return 0;
                 case ARG_VERSION: puts("passthrud " PACKAGE_VERSION); return 0;
                 default: return -2;

@@ -52,6 +52,27 @@ static int method_get_inventory(sd_bus_message *msg, void *userdata, sd_bus_erro
         return sd_bus_send(NULL, reply, NULL);
 }
 
+int manager_parse_address(const char *address, PtAddress *ret, sd_bus_error *error) {
+        _cleanup_free_ char *reason = NULL;
+        int r = pt_address_parse(address, ret, &reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return sd_bus_error_set(error, PT_ERROR_INVALID_ADDRESS, reason ? reason : "invalid PCI address");
+        return 0;
+}
+
+Device *manager_resolve_device(Manager *m, const char *address, sd_bus_error *error) {
+        char bdf[PT_ADDRESS_STRLEN];
+        PtAddress a;
+        if (manager_parse_address(address, &a, error) < 0)
+                return NULL;
+        Device *d = inventory_find(&m->inventory, &a);
+        if (!d)
+                sd_bus_error_setf(error, PT_ERROR_NOT_FOUND, "no PCI device %s on this host", pt_address_format(&a, bdf));
+        return d;
+}
+
 static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *reason = NULL;
@@ -127,6 +148,18 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("ListGuests", NULL, , "ao", SD_BUS_PARAM(guests), method_list_guests,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetGuest", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(guest), method_get_guest,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("StartGuest", "s", SD_BUS_PARAM(guest), "a(ssbbis)", SD_BUS_PARAM(devices),
+                                 method_start_guest, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("StopGuest", "s", SD_BUS_PARAM(guest), NULL, , method_stop_guest,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ResetDevice", "s", SD_BUS_PARAM(device), "s", SD_BUS_PARAM(method),
+                                 method_reset_device, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Hide", "sa{sv}", SD_BUS_PARAM(device) SD_BUS_PARAM(options), "s",
+                                 SD_BUS_PARAM(address), method_hide, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Unhide", "sa{sv}", SD_BUS_PARAM(device) SD_BUS_PARAM(options), NULL, , method_unhide,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListHidden", NULL, , "a(sssss)", SD_BUS_PARAM(hidden), method_list_hidden,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("GuestAdded", "os", SD_BUS_PARAM(guest) SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("GuestRemoved", "os", SD_BUS_PARAM(guest) SD_BUS_PARAM(name), 0),

@@ -24,7 +24,10 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         m->state_dir = strdup(c->state_dir);
         m->runtime_dir = strdup(c->runtime_dir);
         m->uevent_source = strdup(c->uevent_source);
-        if (!m->sysfs_root || !m->proc_root || !m->state_dir || !m->runtime_dir || !m->uevent_source)
+        m->modprobe = strdup(c->modprobe ? c->modprobe : "modprobe");
+        m->write_timeout_usec = c->write_timeout_usec ? c->write_timeout_usec : 10 * 1000000ULL;
+        m->job_pipe[0] = m->job_pipe[1] = -EBADF;
+        if (!m->sysfs_root || !m->proc_root || !m->state_dir || !m->runtime_dir || !m->uevent_source || !m->modprobe)
                 return -ENOMEM;
 
         r = sd_event_default(&m->event);
@@ -49,6 +52,12 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         udev_watch_free(m->udev);
+        manager_jobs_done(m);
+        lifecycle_state_free(m);
+        if (m->job_pipe[0] >= 0)
+                close(m->job_pipe[0]);
+        /* The write end stays open: a worker still running may hand its job back into it. */
+        free(m->modprobe);
         assignments_done(&m->assignments);
         store_free(m->store);
         free(m->store_problem);
@@ -69,6 +78,16 @@ Manager *manager_free(Manager *m) {
 bool manager_sync_device(Manager *m, Device *d) {
         Assignment *a = assignments_find(&m->assignments, d->bdf);
         const char *guest = a ? a->stored.guest : NULL, *problem = a ? a->problem : NULL;
+        bool hidden = manager_find_hidden(m, d->bdf), running = guest && pt_strv_contains(m->running_guests, guest),
+             stuck = pt_strv_contains(m->stuck, d->bdf), failed = pt_strv_contains(m->failed, d->bdf);
+        if (hidden != d->hidden || running != d->running || stuck != d->stuck || failed != d->failed) {
+                d->hidden = hidden;
+                d->running = running;
+                d->stuck = stuck;
+                d->failed = failed;
+                if (streq_ptr(guest, d->guest) && streq_ptr(problem, d->assignment_problem))
+                        return true;
+        }
         if (streq_ptr(guest, d->guest) && streq_ptr(problem, d->assignment_problem))
                 return false;
         free(d->guest);
@@ -95,6 +114,7 @@ static void recheck_assignment(Manager *m, const char *bdf, const Device *d) {
 
 /* Re-reads one device and signals whatever changed; a device that is gone is handled as removed. */
 static void refresh_device(Manager *m, const PtAddress *a);
+static void device_added(Manager *m, const PtAddress *a);
 
 static void device_removed(Manager *m, Device *d) {
         _cleanup_strv_free_ char **peers = d->iommu_group_members, **pf = NULL;
@@ -162,6 +182,18 @@ static void refresh_device(Manager *m, const PtAddress *a) {
                 }
 }
 
+void manager_refresh_devices(Manager *m, char *const *bdfs) {
+        for (char *const *b = bdfs; b && *b; b++) {
+                PtAddress a;
+                if (pt_address_parse_bdf(*b, &a, NULL) < 0)
+                        continue;
+                if (inventory_find(&m->inventory, &a))
+                        refresh_device(m, &a);
+                else
+                        device_added(m, &a);
+        }
+}
+
 static void device_added(Manager *m, const PtAddress *a) {
         Device *d;
         int r = device_load(m->sysfs_root, m->pci, a, &d);
@@ -181,6 +213,8 @@ static void device_added(Manager *m, const PtAddress *a) {
         pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_ADDED, d->bdf, NULL, isempty(d->driver) ? NULL : d->driver,
                     "Device %s added: %04x:%04x %s", d->bdf, d->vendor_id, d->device_id, d->device_name);
         manager_dbus_emit_device_added(m, d);
+        /* A hidden address gets its device claimed as soon as it shows up. */
+        manager_hide_pool_device_added(m, d);
 
         _cleanup_strv_free_ char **related = NULL;
         for (char **p = d->iommu_group_members; p && *p; p++)
@@ -231,6 +265,9 @@ static int manager_open_store(Manager *m) {
         r = assignments_load(&m->assignments, m->store);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the assignment database %s: %m", store_path(m->store));
+        r = manager_reload_lifecycle(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the managed-mode records of %s: %m", store_path(m->store));
         for (size_t i = 0; i < m->assignments.n; i++) {
                 Assignment *a = &m->assignments.items[i];
                 PtAddress addr;
@@ -268,6 +305,14 @@ int manager_start(Manager *m) {
                 return r;
 
         r = manager_open_store(m);
+        if (r < 0)
+                return r;
+
+        /* Before the bus: nothing is offered until every device is where the journal says it belongs. */
+        r = manager_recover(m);
+        if (r < 0)
+                return r;
+        r = manager_jobs_setup(m);
         if (r < 0)
                 return r;
 

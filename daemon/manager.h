@@ -8,6 +8,7 @@
 #include "host.h"
 #include "store.h"
 #include "inventory.h"
+#include "lifecycle.h"
 #include "pci-access.h"
 #include "udev-watch.h"
 
@@ -18,6 +19,8 @@ typedef struct ManagerConfig {
         const char *runtime_dir;
         const char *uevent_source;
         const char *pci_ids;
+        const char *modprobe;
+        uint64_t write_timeout_usec;
 } ManagerConfig;
 
 typedef struct Manager {
@@ -31,6 +34,21 @@ typedef struct Manager {
         PciAccess *pci;
         Inventory inventory;
         UdevWatch *udev;
+
+        /* Managed mode. The records mirror the database; the worker thread has its own connection. */
+        char *modprobe;
+        uint64_t write_timeout_usec;
+        StoredHold *holds;
+        size_t n_holds;
+        StoredHidden *hidden;
+        size_t n_hidden;
+        char **running_guests;
+        char **stuck, **failed;         /* in memory: what the last operations found */
+        Store *worker_store;
+        Job *queue;                     /* waiting, in order */
+        Job *current;                   /* on the worker thread */
+        int job_pipe[2];                /* the worker hands the finished job back through it */
+        sd_event_source *job_source;
 } Manager;
 
 int manager_new(const ManagerConfig *config, Manager **ret);
@@ -45,6 +63,39 @@ int manager_run(Manager *m);
 
 void manager_handle_uevent(const char *action, const char *bdf, void *userdata);
 
+/* jobs.c */
+int manager_jobs_setup(Manager *m);
+void manager_jobs_done(Manager *m);
+void lifecycle_state_free(Manager *m);
+/* Takes the job; it is planned when its turn comes and answered when it has run. */
+void manager_enqueue(Manager *m, Job *j);
+int manager_reload_lifecycle(Manager *m);
+const StoredHold *manager_find_hold(const Manager *m, const char *bdf);
+const StoredHidden *manager_find_hidden(const Manager *m, const char *bdf);
+const char *manager_guest_state(const Manager *m, const char *guest);
+void manager_set_flag(char ***list, const char *bdf, bool on);
+Binder manager_binder(Manager *m, Store *journal);
+/* Re-reads the devices from sysfs and signals whatever changed. */
+void manager_refresh_devices(Manager *m, char *const *bdfs);
+
+/* recovery.c: finishes or rolls back the journal's unfinished operations and re-applies the hide pool. */
+int manager_recover(Manager *m);
+
+/* lifecycle-dbus.c */
+int lifecycle_plan(Manager *m, Job *j, sd_bus_error *error);
+void lifecycle_finish(Manager *m, Job *j);
+int method_start_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_stop_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_reset_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_hide(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_unhide(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_hidden(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+
+/* hide-dbus.c */
+int hide_plan(Manager *m, Job *j, sd_bus_error *error);
+void hide_undo(Manager *m, Job *j);
+void manager_hide_pool_device_added(Manager *m, Device *d);
+
 /* assign-dbus.c */
 int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_unassign(sd_bus_message *msg, void *userdata, sd_bus_error *error);
@@ -53,10 +104,13 @@ int method_get_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 
 /* manager-dbus.c */
 int manager_dbus_register(Manager *m);
+/* Parses any notation; sets InvalidAddress or (when the device must be present) NotFound. */
+int manager_parse_address(const char *address, PtAddress *ret, sd_bus_error *error);
+Device *manager_resolve_device(Manager *m, const char *address, sd_bus_error *error);
 void manager_dbus_emit_device_added(Manager *m, Device *d);
 void manager_dbus_emit_device_removed(Manager *m, Device *d);
 
-/* Brings d's Guest and AssignmentProblem in line with the assignments; returns true when either changed. */
+/* Brings d's Guest, AssignmentProblem and managed-mode facts in line; returns true when any changed. */
 bool manager_sync_device(Manager *m, Device *d);
 
 /* guest-dbus.c */

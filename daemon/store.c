@@ -14,10 +14,7 @@
 #include "pt-util.h"
 #include "store.h"
 
-struct Store {
-        sqlite3 *db;
-        char *path;
-};
+#include "store-private.h"
 
 /* Each entry upgrades from the version before it; never edit one that has shipped, add the next. */
 static const char *const migrations[] = {
@@ -46,14 +43,25 @@ static const char *const migrations[] = {
         "  kind TEXT NOT NULL, guest TEXT, address TEXT NOT NULL,"
         "  original_driver TEXT, original_module TEXT,"
         "  step TEXT NOT NULL, started INTEGER NOT NULL);",
+        /* 3: managed mode: per-device stub and reset policy, running guests, and where each device passthrud
+         * took off the host belongs (its hold) */
+        "ALTER TABLE assignments ADD COLUMN driver TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE assignments ADD COLUMN reset_policy TEXT NOT NULL DEFAULT 'strict';"
+        "ALTER TABLE guests ADD COLUMN running INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TABLE holds ("
+        "  address TEXT PRIMARY KEY,"
+        "  stub TEXT NOT NULL,"
+        "  original_driver TEXT NOT NULL, original_module TEXT NOT NULL,"
+        "  holder TEXT NOT NULL,"
+        "  since INTEGER NOT NULL);",
 };
 
-static int sql_error(Store *s, int rc, const char *what) {
+int sql_error(Store *s, int rc, const char *what) {
         log_error("%s: %s failed: %s", s->path, what, sqlite3_errmsg(s->db));
         return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY : rc == SQLITE_FULL ? -ENOSPC : -EIO;
 }
 
-static int exec(Store *s, const char *sql) {
+int store_exec(Store *s, const char *sql) {
         char *msg = NULL;
         int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
@@ -128,17 +136,37 @@ static int migrate(Store *s) {
         for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
                 char bump[64];
                 snprintf(bump, sizeof(bump), "PRAGMA user_version = %d;", v + 1);
-                if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+                if ((r = store_exec(s, "BEGIN IMMEDIATE")) < 0)
                         return r;
-                if ((r = exec(s, migrations[v])) < 0 || (r = exec(s, bump)) < 0) {
-                        (void) exec(s, "ROLLBACK");
+                if ((r = store_exec(s, migrations[v])) < 0 || (r = store_exec(s, bump)) < 0) {
+                        (void) store_exec(s, "ROLLBACK");
                         return r;
                 }
-                if ((r = exec(s, "COMMIT")) < 0)
+                if ((r = store_exec(s, "COMMIT")) < 0)
                         return r;
                 if (v > 0 || version > 0)
                         log_info("%s: schema upgraded to version %d", s->path, v + 1);
         }
+        return 0;
+}
+
+/* A second connection for the lifecycle worker thread: the database was checked and migrated by store_open(),
+ * and SQLite's locking orders the two connections' transactions. */
+int store_open_again(const Store *primary, Store **ret) {
+        _cleanup_(store_freep) Store *s = calloc(1, sizeof(*s));
+        int r;
+        if (!s)
+                return -ENOMEM;
+        s->path = strdup(primary->path);
+        if (!s->path)
+                return -ENOMEM;
+        int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(s, rc, "opening");
+        sqlite3_busy_timeout(s->db, 5000);
+        if ((r = store_exec(s, "PRAGMA synchronous = FULL")) < 0 || (r = store_exec(s, "PRAGMA foreign_keys = ON")) < 0)
+                return r;
+        *ret = TAKE_PTR(s);
         return 0;
 }
 
@@ -167,8 +195,8 @@ int store_open(const char *state_dir, Store **ret, char **ret_reason) {
         if (r < 0)
                 return r;
         /* WAL with synchronous=FULL: a commit is on disk before it is acknowledged. */
-        if ((r = exec(s, "PRAGMA journal_mode = WAL")) < 0 || (r = exec(s, "PRAGMA synchronous = FULL")) < 0 ||
-            (r = exec(s, "PRAGMA foreign_keys = ON")) < 0)
+        if ((r = store_exec(s, "PRAGMA journal_mode = WAL")) < 0 || (r = store_exec(s, "PRAGMA synchronous = FULL")) < 0 ||
+            (r = store_exec(s, "PRAGMA foreign_keys = ON")) < 0)
                 return r;
         r = migrate(s);
         if (r < 0)
@@ -179,7 +207,9 @@ int store_open(const char *state_dir, Store **ret, char **ret_reason) {
 
 void stored_assignment_done(StoredAssignment *a) {
         free(a->options);
-        a->options = NULL;
+        free(a->driver);
+        free(a->reset_policy);
+        a->options = a->driver = a->reset_policy = NULL;
         free(a->guest);
         free(a->identity.serial);
         a->guest = a->identity.serial = NULL;
@@ -188,7 +218,7 @@ void stored_assignment_done(StoredAssignment *a) {
 int store_load(Store *s, StoredAssignment **ret, size_t *n) {
         static const char sql[] =
                 "SELECT a.address, a.guest, a.managed, a.permissive, a.vslot, d.vendor_id, d.device_id,"
-                " d.subsystem_vendor_id, d.subsystem_id, d.class, d.serial, a.options"
+                " d.subsystem_vendor_id, d.subsystem_id, d.class, d.serial, a.options, a.driver, a.reset_policy"
                 " FROM assignments a JOIN devices d ON d.address = a.address ORDER BY a.guest, a.address";
         sqlite3_stmt *st = NULL;
         StoredAssignment *list = NULL;
@@ -219,7 +249,9 @@ int store_load(Store *s, StoredAssignment **ret, size_t *n) {
                 a->identity.class_code = (uint32_t) sqlite3_column_int(st, 9);
                 a->identity.serial = strdup((const char *) sqlite3_column_text(st, 10));
                 a->options = strdup((const char *) sqlite3_column_text(st, 11));
-                if (!a->guest || !a->identity.serial || !a->options) {
+                a->driver = strdup((const char *) sqlite3_column_text(st, 12));
+                a->reset_policy = strdup((const char *) sqlite3_column_text(st, 13));
+                if (!a->guest || !a->identity.serial || !a->options || !a->driver || !a->reset_policy) {
                         rc = SQLITE_NOMEM;
                         break;
                 }
@@ -236,7 +268,7 @@ int store_load(Store *s, StoredAssignment **ret, size_t *n) {
         return 0;
 }
 
-static int step_bound(Store *s, sqlite3_stmt *st, const char *what) {
+int step_bound(Store *s, sqlite3_stmt *st, const char *what) {
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
@@ -250,7 +282,7 @@ int store_assign(Store *s, const StoredAssignment *list, size_t n) {
 
         if (n == 0)
                 return 0;
-        if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+        if ((r = store_exec(s, "BEGIN IMMEDIATE")) < 0)
                 return r;
         rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO guests (name, created) VALUES (?, ?)", -1, &guest, NULL);
         if (rc == SQLITE_OK)
@@ -261,7 +293,7 @@ int store_assign(Store *s, const StoredAssignment *list, size_t n) {
         if (rc == SQLITE_OK)
                 rc = sqlite3_prepare_v2(s->db,
                                         "INSERT INTO assignments (address, guest, managed, permissive, vslot, assigned, "
-                                        "options) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &assign, NULL);
+                                        "options, driver, reset_policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &assign, NULL);
         if (rc != SQLITE_OK) {
                 r = sql_error(s, rc, "preparing an assignment");
                 goto rollback;
@@ -288,18 +320,20 @@ int store_assign(Store *s, const StoredAssignment *list, size_t n) {
                 sqlite3_bind_int(assign, 5, a->vslot);
                 sqlite3_bind_int64(assign, 6, now);
                 sqlite3_bind_text(assign, 7, strempty(a->options), -1, SQLITE_STATIC);
+                sqlite3_bind_text(assign, 8, strempty(a->driver), -1, SQLITE_STATIC);
+                sqlite3_bind_text(assign, 9, a->reset_policy ? a->reset_policy : "strict", -1, SQLITE_STATIC);
                 if ((r = step_bound(s, assign, "recording the assignment")) < 0)
                         goto rollback;
         }
         sqlite3_finalize(guest);
         sqlite3_finalize(dev);
         sqlite3_finalize(assign);
-        return exec(s, "COMMIT");
+        return store_exec(s, "COMMIT");
 rollback:
         sqlite3_finalize(guest);
         sqlite3_finalize(dev);
         sqlite3_finalize(assign);
-        (void) exec(s, "ROLLBACK");
+        (void) store_exec(s, "ROLLBACK");
         return r;
 }
 
@@ -307,7 +341,7 @@ int store_unassign(Store *s, const char *guest_name, char *const *addresses) {
         sqlite3_stmt *del = NULL;
         int r, rc;
 
-        if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+        if ((r = store_exec(s, "BEGIN IMMEDIATE")) < 0)
                 return r;
         rc = sqlite3_prepare_v2(s->db, "DELETE FROM assignments WHERE guest = ? AND address = ?", -1, &del, NULL);
         if (rc != SQLITE_OK) {
@@ -323,12 +357,12 @@ int store_unassign(Store *s, const char *guest_name, char *const *addresses) {
         sqlite3_finalize(del);
         del = NULL;
         /* A guest is the set of its devices: with the last one, it goes too. */
-        if ((r = exec(s, "DELETE FROM guests WHERE name NOT IN (SELECT guest FROM assignments)")) < 0 ||
-            (r = exec(s, "DELETE FROM devices WHERE address NOT IN (SELECT address FROM assignments)")) < 0)
+        if ((r = store_exec(s, "DELETE FROM guests WHERE name NOT IN (SELECT guest FROM assignments)")) < 0 ||
+            (r = store_exec(s, "DELETE FROM devices WHERE address NOT IN (SELECT address FROM assignments)")) < 0)
                 goto rollback;
-        return exec(s, "COMMIT");
+        return store_exec(s, "COMMIT");
 rollback:
         sqlite3_finalize(del);
-        (void) exec(s, "ROLLBACK");
+        (void) store_exec(s, "ROLLBACK");
         return r;
 }

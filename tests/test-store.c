@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "passthru/pt-macros.h"
+#include "pt-util.h"
 #include "store.h"
 
 typedef struct {
@@ -123,8 +124,12 @@ static void test_upgrade_from_v1(Fixture *f, gconstpointer data) {
 
         _cleanup_(store_freep) Store *s = NULL;
         g_assert_cmpint(store_open(f->dir, &s, NULL), ==, 0);
-        g_assert_cmpint(query_int(f->db, "PRAGMA user_version"), ==, 2);
+        g_assert_cmpint(query_int(f->db, "PRAGMA user_version"), ==, STORE_SCHEMA_VERSION);
         g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM hidden"), ==, 0);
+        g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM holds"), ==, 0);
+        g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM guests WHERE running = 0"), ==, 1);
+        g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM assignments WHERE driver = '' AND "
+                                         "reset_policy = 'strict'"), ==, 1);
         g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM operations"), ==, 0);
         g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM assignments WHERE options = ''"), ==, 1);
         StoredAssignment *list = NULL;
@@ -166,6 +171,63 @@ static void test_newer_schema_refused(Fixture *f, gconstpointer data) {
         g_assert_cmpint(query_int(f->db, "PRAGMA user_version"), ==, 99);
 }
 
+/* The intent journal: a claim records its hold with the operation, a release drops it only when it ends, a
+ * guest operation's end sets the running flag; unfinished entries are what recovery reads. */
+static void test_journal(Fixture *f, gconstpointer data) {
+        _cleanup_(store_freep) Store *s = NULL;
+        g_assert_cmpint(store_open(f->dir, &s, NULL), ==, 0);
+        StoredAssignment a = { .address = "0000:02:00.0", .guest = (char *) "g1", .managed = true, .vslot = -1 };
+        g_assert_cmpint(store_assign(s, &a, 1), ==, 0);
+
+        int64_t start = 0, claim = 0, release = 0;
+        g_assert_cmpint(store_op_begin(s, "start", "g1", NULL, NULL, &start), ==, 0);
+        StoredHold hold = { .address = "0000:02:00.0", .stub = (char *) "vfio-pci", .original_driver = (char *) "nvme",
+                            .original_module = (char *) "nvme", .holder = (char *) "g1" };
+        g_assert_cmpint(store_op_begin(s, "claim", "g1", "0000:02:00.0", &hold, &claim), ==, 0);
+        g_assert_cmpint(store_op_step(s, claim, "override"), ==, 0);
+        g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM holds WHERE original_driver = 'nvme'"), ==, 1);
+
+        StoredOperation *ops = NULL;
+        size_t n = 0;
+        g_assert_cmpint(store_load_operations(s, &ops, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 2);
+        g_assert_cmpstr(ops[0].kind, ==, "start");
+        g_assert_cmpstr(ops[0].address, ==, "");
+        g_assert_cmpstr(ops[1].step, ==, "override");
+        g_assert_cmpstr(ops[1].original_driver, ==, "nvme");
+        for (size_t i = 0; i < n; i++)
+                stored_operation_done(&ops[i]);
+        free(ops);
+
+        g_assert_cmpint(store_op_end(s, claim, NULL), ==, 0);
+        g_assert_cmpint(store_op_end(s, start, &(StoreOpEnd) { .running_guest = "g1", .running = true }), ==, 0);
+        _cleanup_strv_free_ char **running = NULL;
+        g_assert_cmpint(store_load_running(s, &running), ==, 0);
+        g_assert_cmpstr(running[0], ==, "g1");
+        g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM operations"), ==, 0);
+
+        g_assert_cmpint(store_op_begin(s, "release", "g1", "0000:02:00.0", NULL, &release), ==, 0);
+        g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM holds"), ==, 1); /* kept until the release ends */
+        g_assert_cmpint(store_op_end(s, release, &(StoreOpEnd) { .drop_hold = "0000:02:00.0" }), ==, 0);
+        g_assert_cmpint(query_int(f->db, "SELECT count(*) FROM holds"), ==, 0);
+}
+
+static void test_hide_pool(Fixture *f, gconstpointer data) {
+        _cleanup_(store_freep) Store *s = NULL;
+        g_assert_cmpint(store_open(f->dir, &s, NULL), ==, 0);
+        g_assert_cmpint(store_hide(s, "0000:06:00.0", "pciback"), ==, 0);
+        g_assert_cmpint(store_hide(s, "0000:06:00.0", "vfio-pci"), ==, -EEXIST);
+        StoredHidden *h = NULL;
+        size_t n = 0;
+        g_assert_cmpint(store_load_hidden(s, &h, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 1);
+        g_assert_cmpstr(h[0].driver, ==, "pciback");
+        stored_hidden_done(&h[0]);
+        free(h);
+        g_assert_cmpint(store_unhide(s, "0000:06:00.0"), ==, 0);
+        g_assert_cmpint(store_unhide(s, "0000:06:00.0"), ==, -ENOENT);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
@@ -174,5 +236,7 @@ int main(int argc, char *argv[]) {
         ADD("/store/upgrade-from-v1", test_upgrade_from_v1);
         ADD("/store/corrupt", test_corrupt_is_refused_and_kept);
         ADD("/store/newer-schema", test_newer_schema_refused);
+        ADD("/store/journal", test_journal);
+        ADD("/store/hide-pool", test_hide_pool);
         return g_test_run();
 }

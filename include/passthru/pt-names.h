@@ -30,19 +30,50 @@
 #define PT_ERROR_COASSIGNMENT_REQUIRED PT_ERROR_PREFIX "CoAssignmentRequired"
 #define PT_ERROR_GROUP_CONFLICT PT_ERROR_PREFIX "GroupConflict"
 #define PT_ERROR_STORE_CORRUPT  PT_ERROR_PREFIX "StoreCorrupt"
+#define PT_ERROR_GUEST_RUNNING  PT_ERROR_PREFIX "GuestRunning"
+#define PT_ERROR_GUEST_NOT_RUNNING PT_ERROR_PREFIX "GuestNotRunning"
+#define PT_ERROR_DEVICE_MISSING PT_ERROR_PREFIX "DeviceMissing"
+#define PT_ERROR_DEVICE_MISMATCHED PT_ERROR_PREFIX "DeviceMismatched"
+#define PT_ERROR_DEVICE_STUCK   PT_ERROR_PREFIX "DeviceStuck"
+#define PT_ERROR_DEVICE_FAILED  PT_ERROR_PREFIX "DeviceFailed"
+#define PT_ERROR_STILL_ATTACHED PT_ERROR_PREFIX "StillAttached"
+#define PT_ERROR_GROUP_NOT_VIABLE PT_ERROR_PREFIX "GroupNotViable"
+#define PT_ERROR_NO_RESET       PT_ERROR_PREFIX "NoReset"
+#define PT_ERROR_RESET_FAILED   PT_ERROR_PREFIX "ResetFailed"
+#define PT_ERROR_DRIVER_UNAVAILABLE PT_ERROR_PREFIX "DriverUnavailable"
+#define PT_ERROR_BIND_FAILED    PT_ERROR_PREFIX "BindFailed"
+#define PT_ERROR_TIMEOUT        PT_ERROR_PREFIX "Timeout"
+#define PT_ERROR_ALREADY_HIDDEN PT_ERROR_PREFIX "AlreadyHidden"
+#define PT_ERROR_NOT_HIDDEN     PT_ERROR_PREFIX "NotHidden"
 
 #define PT_DEFAULT_SYSFS_ROOT   "/sys"
 #define PT_DEFAULT_STATE_DIR    "/var/lib/passthru"
 #define PT_DEFAULT_RUNTIME_DIR  "/run/passthru"
 
 /* Device states as shown on the bus and by ptctl. */
-#define PT_STATE_HOST           "host"      /* bound to a host driver */
-#define PT_STATE_UNBOUND        "unbound"   /* no driver at all */
-#define PT_STATE_STUB           "stub"      /* bound to vfio-pci, pci-stub or pciback */
-#define PT_STATE_OFFBUS         "offbus"    /* config space reads all 0xff: fell off the bus */
+#define PT_STATE_HOST           "host"      /* on a host driver or none, not hidden */
+#define PT_STATE_HIDDEN         "hidden"    /* in the hide pool, not in a running guest */
+#define PT_STATE_CLAIMED        "claimed"   /* on a stub driver (vfio-pci, pciback, pci-stub), no running guest */
+#define PT_STATE_RUNNING        "running"   /* assigned to a running guest */
+#define PT_STATE_STUCK          "stuck"     /* a sysfs write to it timed out; it may be in any state */
+#define PT_STATE_FAILED         "failed"    /* it does not answer (config space reads 0xff) or could not be reset */
+#define PT_STATE_MISSING        "missing"   /* recorded (assigned or hidden) but not present */
+
+/* Guest states. */
+#define PT_GUEST_STOPPED        "stopped"
+#define PT_GUEST_STARTING       "starting"
+#define PT_GUEST_RUNNING        "running"
+#define PT_GUEST_STOPPING       "stopping"
 
 /* Journal MESSAGE_IDs (catalog: systemd/passthrud.catalog). */
 #define PT_MESSAGE_STARTED      "4c1f6a3e8b2d4b0f9a7e51c2d3b4a501"
 #define PT_MESSAGE_DEVICE_ADDED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a502"
 #define PT_MESSAGE_DEVICE_REMOVED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a503"
 #define PT_MESSAGE_DRIVER_CHANGED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a504"
+#define PT_MESSAGE_DEVICE_CLAIMED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a505"
+#define PT_MESSAGE_DEVICE_RELEASED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a506"
+#define PT_MESSAGE_DEVICE_RESET "4c1f6a3e8b2d4b0f9a7e51c2d3b4a507"
+#define PT_MESSAGE_OPERATION_FAILED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a508"
+#define PT_MESSAGE_GUEST_STARTED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a509"
+#define PT_MESSAGE_GUEST_STOPPED "4c1f6a3e8b2d4b0f9a7e51c2d3b4a50a"
+#define PT_MESSAGE_RECOVERED    "4c1f6a3e8b2d4b0f9a7e51c2d3b4a50b"

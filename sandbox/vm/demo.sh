@@ -44,7 +44,7 @@ mon=$!
 echo vfio-pci > "/sys/bus/pci/devices/$vnet/driver_override"
 echo "$vnet" > "/sys/bus/pci/devices/$vnet/driver/unbind"
 echo "$vnet" > /sys/bus/pci/drivers_probe
-eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .state)\" = stub ]"
+eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .state)\" = claimed ]"
 show ptctl list
 say "   ... and back to virtio-pci"
 echo > "/sys/bus/pci/devices/$vnet/driver_override"

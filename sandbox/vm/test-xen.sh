@@ -32,7 +32,7 @@ pciback() {
 	echo "$vnet" > "/sys/bus/pci/devices/$vnet/driver/unbind"
 	echo "$vnet" > /sys/bus/pci/drivers_probe
 	eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .driver)\" = pciback ]" || { ptctl show "$vnet"; return 1; }
-	[ "$(json_field "$vnet" state)" = stub ] || return 1
+	[ "$(json_field "$vnet" state)" = claimed ] || return 1
 	echo > "/sys/bus/pci/devices/$vnet/driver_override"
 	echo "$vnet" > /sys/bus/pci/drivers/pciback/unbind
 	echo "$vnet" > /sys/bus/pci/drivers_probe

@@ -92,7 +92,7 @@ driver_follow() {
 	echo vfio-pci > "/sys/bus/pci/devices/$vnet/driver_override"
 	echo "$vnet" > "/sys/bus/pci/devices/$vnet/driver/unbind"
 	echo "$vnet" > /sys/bus/pci/drivers_probe
-	eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .state)\" = stub ]" || { ptctl show "$vnet"; return 1; }
+	eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .state)\" = claimed ]" || { ptctl show "$vnet"; return 1; }
 	echo > "/sys/bus/pci/devices/$vnet/driver_override"
 	echo "$vnet" > /sys/bus/pci/drivers/vfio-pci/unbind
 	echo "$vnet" > /sys/bus/pci/drivers_probe

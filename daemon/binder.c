@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "binder.h"
+#include "log.h"
+#include "passthru/pt-macros.h"
+#include "pt-util.h"
+#include "sysfs-write.h"
+#include "sysfs.h"
+
+extern char **environ;
+
+static int fail(BindFailure *f, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(BindFailure *f, int r, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(f->why, sizeof(f->why), fmt, ap);
+        va_end(ap);
+        if (r == -ETIMEDOUT)
+                f->stuck = true;
+        return r;
+}
+
+const char *binder_stub_module(const char *stub) {
+        return streq(stub, "pciback") ? "xen-pciback" : stub;
+}
+
+int binder_driver_module(const char *root, const char *driver, char **ret) {
+        _cleanup_free_ char *rel = NULL;
+        if (asprintf(&rel, "bus/pci/drivers/%s/module", driver) < 0)
+                return -ENOMEM;
+        int r = sysfs_read_link_basename(root, rel, ret);
+        if (r == -ENOENT) {
+                *ret = strdup("");
+                return *ret ? 0 : -ENOMEM;
+        }
+        return r;
+}
+
+static bool driver_loaded(const char *root, const char *driver) {
+        _cleanup_free_ char *rel = NULL;
+        return asprintf(&rel, "bus/pci/drivers/%s", driver) >= 0 && sysfs_exists(root, rel);
+}
+
+static int run_modprobe(Binder *b, const char *module) {
+        char *argv[] = { (char *) b->modprobe, (char *) module, NULL };
+        pid_t pid;
+        int status;
+        int r = posix_spawnp(&pid, b->modprobe, NULL, NULL, argv, environ);
+        if (r != 0)
+                return -r;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static int ensure_driver(Binder *b, const char *driver, const char *module, BindFailure *f) {
+        if (driver_loaded(b->root, driver))
+                return 0;
+        if (isempty(module) || !b->modprobe) {
+                f->driver_missing = true;
+                return fail(f, -ENOENT, "driver %s is not loaded and its module is unknown", driver);
+        }
+        log_info("Loading module %s for driver %s", module, driver);
+        int r = run_modprobe(b, module);
+        if (r < 0 || !driver_loaded(b->root, driver)) {
+                f->driver_missing = true;
+                return fail(f, -ENOENT, "driver %s is not available: %s %s %s", driver, b->modprobe, module,
+                            r < 0 ? "failed" : "did not register it");
+        }
+        return 0;
+}
+
+static void journal(Binder *b, int64_t op, const char *step) {
+        if (!b->journal || op <= 0)
+                return;
+        int r = store_op_step(b->journal, op, step);
+        if (r < 0)
+                log_warning_errno(r, "Failed to journal step %s of operation %lld: %m", step, (long long) op);
+}
+
+static int write_attr(Binder *b, const char *relpath, const char *value) {
+        return sysfs_write_timeout(b->root, relpath, value, b->timeout_usec);
+}
+
+static int write_device_attr(Binder *b, const char *bdf, const char *attr, const char *value) {
+        _cleanup_free_ char *rel = sysfs_device_attr(bdf, attr);
+        return rel ? write_attr(b, rel, value) : -ENOMEM;
+}
+
+static int write_driver_attr(Binder *b, const char *driver, const char *attr, const char *value) {
+        _cleanup_free_ char *rel = NULL;
+        if (asprintf(&rel, "bus/pci/drivers/%s/%s", driver, attr) < 0)
+                return -ENOMEM;
+        return write_attr(b, rel, value);
+}
+
+static char *current_driver(Binder *b, const char *bdf) {
+        _cleanup_free_ char *rel = sysfs_device_attr(bdf, "driver");
+        char *name = NULL;
+        if (!rel || sysfs_read_link_basename(b->root, rel, &name) < 0)
+                return strdup("");
+        return name;
+}
+
+static bool device_present(Binder *b, const char *bdf) {
+        _cleanup_free_ char *rel = sysfs_device_attr(bdf, NULL);
+        return rel && sysfs_exists(b->root, rel);
+}
+
+static bool pciback_has_slot(Binder *b, const char *bdf) {
+        _cleanup_free_ char *slots = NULL;
+        return sysfs_read_string(b->root, "bus/pci/drivers/pciback/slots", &slots) >= 0 && strstr(slots, bdf);
+}
+
+static int unbind_current(Binder *b, const char *bdf, const char *driver, int64_t op, BindFailure *f) {
+        int r = write_driver_attr(b, driver, "unbind", bdf);
+        if (r == -ENODEV) {
+                /* Someone else unbound it in the meantime: what we wanted. */
+                _cleanup_free_ char *now = current_driver(b, bdf);
+                if (isempty(now))
+                        r = 0;
+        }
+        if (r < 0)
+                return fail(f, r, "unbinding %s from %s: %s", bdf, driver,
+                            r == -ETIMEDOUT ? "timed out (the driver did not let go)" : strerror(-r));
+        journal(b, op, "unbound");
+        return 0;
+}
+
+int binder_claim(Binder *b, const char *bdf, const char *stub, int64_t op, BindFailure *f) {
+        int r;
+
+        if (!device_present(b, bdf))
+                return fail(f, -ENODEV, "%s is not present", bdf);
+        r = ensure_driver(b, stub, binder_stub_module(stub), f);
+        if (r < 0)
+                return r;
+        if (streq(stub, "pciback") && !pciback_has_slot(b, bdf)) {
+                r = write_driver_attr(b, "pciback", "new_slot", bdf);
+                if (r < 0)
+                        return fail(f, r, "adding %s to pciback's slots: %s", bdf, strerror(-r));
+                journal(b, op, "new_slot");
+        }
+        r = write_device_attr(b, bdf, "driver_override", stub);
+        if (r < 0)
+                return fail(f, r, "setting driver_override of %s to %s: %s", bdf, stub, strerror(-r));
+        journal(b, op, "override");
+
+        _cleanup_free_ char *driver = current_driver(b, bdf);
+        if (streq(driver, stub))
+                return 0;
+        if (!isempty(driver)) {
+                r = unbind_current(b, bdf, driver, op, f);
+                if (r < 0)
+                        return r;
+        }
+        r = write_attr(b, "bus/pci/drivers_probe", bdf);
+        if (r < 0 && r != -ENODEV)
+                return fail(f, r, "probing %s: %s", bdf, strerror(-r));
+        journal(b, op, "probed");
+
+        free(driver);
+        driver = current_driver(b, bdf);
+        if (!streq(driver, stub))
+                return fail(f, -EIO, "%s did not bind to %s: %s", bdf, stub,
+                            isempty(driver) ? "it has no driver" : driver);
+        return 0;
+}
+
+int binder_release(Binder *b, const char *bdf, const char *original_driver, const char *original_module,
+                   bool rebind, int64_t op, BindFailure *f) {
+        int r;
+
+        if (!device_present(b, bdf))
+                return fail(f, -ENODEV, "%s is not present", bdf);
+        r = write_device_attr(b, bdf, "driver_override", "\n");
+        if (r < 0)
+                return fail(f, r, "clearing driver_override of %s: %s", bdf, strerror(-r));
+        journal(b, op, "override-cleared");
+
+        _cleanup_free_ char *driver = current_driver(b, bdf);
+        if (rebind && !isempty(original_driver) && streq(driver, original_driver))
+                return 0;
+        if (!isempty(driver)) {
+                r = unbind_current(b, bdf, driver, op, f);
+                if (r < 0)
+                        return r;
+        }
+        /* Off pciback's list too, or pciback seizes it again on the next probe. */
+        if (pciback_has_slot(b, bdf)) {
+                r = write_driver_attr(b, "pciback", "remove_slot", bdf);
+                if (r < 0 && r != -ENOENT)
+                        return fail(f, r, "removing %s from pciback's slots: %s", bdf, strerror(-r));
+                journal(b, op, "slot-removed");
+        }
+        if (!rebind)
+                return 0;
+
+        if (isempty(original_driver)) {
+                r = write_attr(b, "bus/pci/drivers_probe", bdf);
+                if (r < 0 && r != -ENODEV)
+                        return fail(f, r, "probing %s: %s", bdf, strerror(-r));
+                journal(b, op, "probed");
+                return 0;
+        }
+        r = ensure_driver(b, original_driver, original_module, f);
+        if (r < 0)
+                return r;
+        /* By name: a reprobe could pick another driver that matches (or none, with a dynamic id gone). */
+        r = write_driver_attr(b, original_driver, "bind", bdf);
+        if (r < 0)
+                return fail(f, r, "binding %s back to %s: %s", bdf, original_driver,
+                            r == -ETIMEDOUT ? "timed out" : strerror(-r));
+        journal(b, op, "bound");
+        free(driver);
+        driver = current_driver(b, bdf);
+        if (!streq(driver, original_driver))
+                return fail(f, -EIO, "%s did not go back to %s: %s", bdf, original_driver,
+                            isempty(driver) ? "it has no driver" : driver);
+        return 0;
+}
+
+int binder_reset(Binder *b, const char *bdf, const char *method, BindFailure *f) {
+        _cleanup_free_ char *rel = sysfs_device_attr(bdf, "reset_method");
+        bool choose = method && rel && sysfs_exists(b->root, rel);
+        int r;
+
+        if (choose) {
+                r = write_device_attr(b, bdf, "reset_method", method);
+                if (r < 0)
+                        return fail(f, r, "selecting reset method %s for %s: %s", method, bdf, strerror(-r));
+        }
+        r = write_device_attr(b, bdf, "reset", "1");
+        if (choose) {
+                /* The kernel's own list again, whatever the reset did. */
+                int k = write_device_attr(b, bdf, "reset_method", "default");
+                if (k < 0 && r >= 0)
+                        log_warning_errno(k, "Failed to restore reset_method of %s: %m", bdf);
+        }
+        if (r < 0) {
+                if (r != -ETIMEDOUT && sysfs_config_answers(b->root, bdf) == -ENXIO)
+                        f->off_bus = true;
+                return fail(f, r, "%s reset of %s failed: %s", method ? method : "the", bdf,
+                            r == -ETIMEDOUT ? "timed out" : strerror(-r));
+        }
+        if (sysfs_config_answers(b->root, bdf) == -ENXIO) {
+                f->off_bus = true;
+                return fail(f, -ENXIO, "%s does not answer after its %s reset (config space reads 0xff)", bdf,
+                            method ? method : "");
+        }
+        return 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* The sysfs side of managed mode: moving one device between its host driver and a stub, and resetting it.
+ * Runs on the lifecycle worker thread. Every write has a timeout, and every completed write is journaled as a
+ * step of the operation 'op' before the next one starts. Each action is idempotent: run again on a device left
+ * half-way (a crash), it finishes the job. */
+typedef struct Binder {
+        const char *root;
+        uint64_t timeout_usec;
+        const char *modprobe;   /* the command that loads a missing driver's module */
+        Store *journal;
+} Binder;
+
+/* Why an action failed, for the caller's message; the return value is the errno. */
+typedef struct BindFailure {
+        bool stuck;             /* a write timed out: the device may be in any state */
+        bool driver_missing;    /* the driver is not loaded and its module could not be loaded */
+        bool off_bus;           /* the device stopped answering */
+        char why[512];
+} BindFailure;
+
+/* The module that provides a stub driver ("pciback" comes from xen-pciback). */
+const char *binder_stub_module(const char *stub);
+/* The module behind a loaded driver ("" when built in); malloc'd. */
+int binder_driver_module(const char *root, const char *driver, char **ret);
+
+/* driver_override = stub, unbind from whatever has it, drivers_probe, and read the driver link back.
+ * For pciback the slot is also added to new_slot, once. */
+int binder_claim(Binder *b, const char *bdf, const char *stub, int64_t op, BindFailure *f);
+
+/* Clears driver_override, unbinds from the stub, and binds the original driver by name (its module loaded
+ * first if needed); with no original driver, or rebind=false, the kernel probes it / it stays driverless. */
+int binder_release(Binder *b, const char *bdf, const char *original_driver, const char *original_module,
+                   bool rebind, int64_t op, BindFailure *f);
+
+/* Resets with this method (the kernel's reset_method is set for the one reset and restored), then checks that
+ * the device still answers. method NULL: the kernel chooses. */
+int binder_reset(Binder *b, const char *bdf, const char *method, BindFailure *f);

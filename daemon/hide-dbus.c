@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The hide pool (xl pci-assignable-add/-remove/-list, but persistent): Manager.Hide / Unhide / ListHidden, and
+ * claiming a hidden address's device when it appears. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binder.h"
+#include "log.h"
+#include "manager.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "pt-util.h"
+
+static Device *find(Manager *m, const char *bdf) {
+        PtAddress a;
+        return pt_address_parse_bdf(bdf, &a, NULL) >= 0 ? inventory_find(&m->inventory, &a) : NULL;
+}
+
+static int original_of(Manager *m, JobDevice *jd, const char *driver) {
+        jd->original_driver = strdup(strempty(driver));
+        if (!jd->original_driver)
+                return -ENOMEM;
+        if (isempty(driver) || binder_driver_module(m->sysfs_root, driver, &jd->original_module) < 0)
+                jd->original_module = strdup("");
+        return jd->original_module ? 0 : -ENOMEM;
+}
+
+/* Claim for the pool when the device is there, on the host's side and in no running guest. */
+static int plan_claim(Manager *m, JobDevice *jd, const Device *d) {
+        if (!d || (d->guest && d->running) || streq(strempty(d->driver), jd->stub))
+                return 0;
+        jd->claim = true;
+        jd->holder = strdup(STORE_HOLDER_HIDDEN);
+        if (!jd->holder)
+                return -ENOMEM;
+        return original_of(m, jd, d->driver);
+}
+
+static int plan_hide(Manager *m, Job *j, sd_bus_error *error) {
+        JobDevice *jd = &j->devices[0];
+        Device *d = find(m, jd->bdf);
+        if (manager_find_hidden(m, jd->bdf))
+                return sd_bus_error_setf(error, PT_ERROR_ALREADY_HIDDEN, "%s is already hidden (driver %s)", jd->bdf,
+                                         manager_find_hidden(m, jd->bdf)->driver);
+        if (d && d->is_bridge)
+                return sd_bus_error_setf(error, PT_ERROR_NOT_ASSIGNABLE, "%s is a bridge; bridges cannot be hidden",
+                                         d->bdf);
+        int r = store_hide(m->store, jd->bdf, jd->stub);
+        if (r < 0)
+                return r;
+        pt_log_full(LOG_INFO, NULL, jd->bdf, NULL, jd->stub, "Hid %s from the host (driver %s)%s", jd->bdf, jd->stub,
+                    d ? "" : "; no device there yet: it is claimed when one appears");
+        r = manager_reload_lifecycle(m);
+        if (r < 0)
+                return r;
+        r = plan_claim(m, jd, d);
+        if (r < 0)
+                return r;
+        j->noop = !jd->claim; /* nothing to do in sysfs: done */
+        return 0;
+}
+
+static int plan_unhide(Manager *m, Job *j, sd_bus_error *error) {
+        JobDevice *jd = &j->devices[0];
+        Device *d = find(m, jd->bdf);
+        if (!manager_find_hidden(m, jd->bdf))
+                return sd_bus_error_setf(error, PT_ERROR_NOT_HIDDEN, "%s is not hidden", jd->bdf);
+        if (d && d->guest && d->running)
+                return sd_bus_error_setf(error, PT_ERROR_GUEST_RUNNING,
+                                         "%s is in guest %s, which is running; stop the guest first", d->bdf, d->guest);
+        int r = store_unhide(m->store, jd->bdf);
+        if (r < 0)
+                return r;
+        pt_log_full(LOG_INFO, NULL, jd->bdf, NULL, NULL, "Unhid %s", jd->bdf);
+        r = manager_reload_lifecycle(m);
+        if (r < 0)
+                return r;
+
+        const StoredHold *h = manager_find_hold(m, jd->bdf);
+        if (d && h) {
+                jd->release = true;
+                jd->original_driver = strdup(h->original_driver);
+                jd->original_module = strdup(h->original_module);
+                jd->holder = strdup(h->holder);
+                if (!jd->original_driver || !jd->original_module || !jd->holder)
+                        return -ENOMEM;
+        } else if (d && !isempty(d->driver) && device_is_stub_driver(d->driver)) {
+                /* On a stub with no record of where it came from (it appeared hidden): the kernel probes it. */
+                jd->release = true;
+                jd->original_driver = strdup("");
+                jd->original_module = strdup("");
+                if (!jd->original_driver || !jd->original_module)
+                        return -ENOMEM;
+        } else if (d && !jd->rebind && !isempty(d->driver)) {
+                jd->release = true; /* --no-rebind: it leaves whatever driver it has */
+                if (original_of(m, jd, "") < 0)
+                        return -ENOMEM;
+        }
+        j->noop = !jd->release;
+        return 0;
+}
+
+int hide_plan(Manager *m, Job *j, sd_bus_error *error) {
+        return j->kind == JOB_HIDE ? plan_hide(m, j, error) : plan_unhide(m, j, error);
+}
+
+/* Hiding is all or nothing too: a device that could not be claimed is not left in the pool. */
+void hide_undo(Manager *m, Job *j) {
+        for (size_t i = 0; i < j->n_devices; i++) {
+                int r = store_unhide(m->store, j->devices[i].bdf);
+                if (r < 0 && r != -ENOENT)
+                        log_warning_errno(r, "Failed to take %s out of the hide pool again: %m", j->devices[i].bdf);
+        }
+}
+
+void manager_hide_pool_device_added(Manager *m, Device *d) {
+        const StoredHidden *h = manager_find_hidden(m, d->bdf);
+        if (!h)
+                return;
+        Job *j = job_new(JOB_RECOVER, NULL);
+        JobDevice *jd = j ? job_add_device(j, d->bdf) : NULL;
+        if (!jd || !(jd->stub = strdup(h->driver)) || plan_claim(m, jd, d) < 0) {
+                job_free(j);
+                log_error("Out of memory claiming hidden device %s", d->bdf);
+                return;
+        }
+        if (!jd->claim) {
+                job_free(j);
+                return;
+        }
+        pt_log_full(LOG_INFO, NULL, d->bdf, NULL, h->driver, "Hidden device %s appeared on %s: claiming it for %s",
+                    d->bdf, isempty(d->driver) ? "no driver" : d->driver, h->driver);
+        manager_enqueue(m, j);
+}
+
+static int read_hide_options(sd_bus_message *msg, const char **driver, int *rebind, sd_bus_error *error) {
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key, *sig;
+                if ((r = sd_bus_message_read(msg, "s", &key)) < 0 || (r = sd_bus_message_peek_type(msg, NULL, &sig)) < 0)
+                        return r;
+                if (driver && streq(key, "driver") && streq(sig, "s"))
+                        r = sd_bus_message_read(msg, "v", "s", driver);
+                else if (rebind && streq(key, "rebind") && streq(sig, "b"))
+                        r = sd_bus_message_read(msg, "v", "b", rebind);
+                else
+                        return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION, "unknown option %s of type %s "
+                                                 "(known: %s)", key, sig, driver ? "driver s" : "rebind b");
+                if (r < 0 || (r = sd_bus_message_exit_container(msg)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int enqueue_pool_job(sd_bus_message *msg, Manager *m, JobKind kind, sd_bus_error *error) {
+        const char *address, *driver = NULL;
+        int rebind = true;
+        PtAddress a;
+        int r = sd_bus_message_read(msg, "s", &address);
+        if (r < 0)
+                return r;
+        r = read_hide_options(msg, kind == JOB_HIDE ? &driver : NULL, kind == JOB_UNHIDE ? &rebind : NULL, error);
+        if (r < 0)
+                return r;
+        r = manager_parse_address(address, &a, error);
+        if (r < 0)
+                return r;
+        if (driver && !device_is_stub_driver(driver))
+                return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION,
+                                         "driver must be a stub driver (vfio-pci, pciback or pci-stub), not '%s'", driver);
+        if (m->store_problem)
+                return sd_bus_error_set(error, PT_ERROR_STORE_CORRUPT, m->store_problem);
+
+        char bdf[PT_ADDRESS_STRLEN];
+        Job *j = job_new(kind, NULL);
+        JobDevice *jd = j ? job_add_device(j, pt_address_format(&a, bdf)) : NULL;
+        if (!jd || !(jd->stub = strdup(driver ? driver : host_stub_driver(m->host)))) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        jd->rebind = rebind;
+        j->request = sd_bus_message_ref(msg);
+        manager_enqueue(m, j);
+        return 1;
+}
+
+int method_hide(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return enqueue_pool_job(msg, userdata, JOB_HIDE, error);
+}
+
+int method_unhide(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return enqueue_pool_job(msg, userdata, JOB_UNHIDE, error);
+}
+
+int method_list_hidden(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sssss)");
+        for (size_t i = 0; r >= 0 && i < m->n_hidden; i++) {
+                const StoredHidden *h = &m->hidden[i];
+                const StoredHold *hold = manager_find_hold(m, h->address);
+                const Device *d = find(m, h->address);
+                r = sd_bus_message_append(reply, "(sssss)", h->address, h->driver,
+                                          d ? device_state(d) : PT_STATE_MISSING, d ? strempty(d->driver) : "",
+                                          hold ? hold->original_driver : "");
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}

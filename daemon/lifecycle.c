@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lifecycle.h"
+#include "log.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "pt-util.h"
+
+static const char *const kind_names[] = {
+        [JOB_START_GUEST] = "start", [JOB_STOP_GUEST] = "stop", [JOB_HIDE] = "hide",
+        [JOB_UNHIDE] = "unhide", [JOB_RESET] = "reset", [JOB_RECOVER] = "recover",
+};
+
+const char *job_kind_to_string(JobKind kind) {
+        return kind_names[kind];
+}
+
+Job *job_new(JobKind kind, const char *guest) {
+        Job *j = calloc(1, sizeof(*j));
+        if (!j)
+                return NULL;
+        j->kind = kind;
+        j->failed_index = -1;
+        if (guest && !(j->guest = strdup(guest)))
+                return job_free(j);
+        return j;
+}
+
+Job *job_free(Job *j) {
+        if (!j)
+                return NULL;
+        for (size_t i = 0; i < j->n_devices; i++) {
+                JobDevice *d = &j->devices[i];
+                free(d->stub);
+                free(d->original_driver);
+                free(d->original_module);
+                free(d->holder);
+        }
+        free(j->devices);
+        free(j->guest);
+        free(j->message);
+        sd_bus_message_unref(j->request);
+        free(j);
+        return NULL;
+}
+
+JobDevice *job_add_device(Job *j, const char *bdf) {
+        JobDevice *grown = realloc(j->devices, (j->n_devices + 1) * sizeof(JobDevice));
+        if (!grown)
+                return NULL;
+        j->devices = grown;
+        JobDevice *d = &j->devices[j->n_devices++];
+        *d = (JobDevice) { .rebind = true };
+        snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+        return d;
+}
+
+static void take_failure(JobDevice *d, int r, const BindFailure *f) {
+        d->error = r;
+        d->stuck = d->stuck || f->stuck;
+        d->failed = d->failed || f->off_bus;
+        d->driver_missing = d->driver_missing || f->driver_missing;
+        snprintf(d->why, sizeof(d->why), "%s", f->why);
+}
+
+/* Records the hold before the first write; the claim's own journal entry ends either way, since what is left to
+ * undo is then the caller's (a rollback, or the recovery of the guest operation around it). */
+static int claim(Binder *b, JobDevice *d) {
+        StoredHold hold = { .stub = d->stub, .original_driver = d->original_driver,
+                            .original_module = d->original_module, .holder = d->holder };
+        BindFailure f = {};
+        int64_t op = 0;
+        snprintf(hold.address, sizeof(hold.address), "%s", d->bdf);
+        int r = store_op_begin(b->journal, "claim", d->holder, d->bdf, &hold, &op);
+        if (r < 0) {
+                d->error = r;
+                snprintf(d->why, sizeof(d->why), "could not record the claim of %s in the database", d->bdf);
+                return r;
+        }
+        r = binder_claim(b, d->bdf, d->stub, op, &f);
+        (void) store_op_end(b->journal, op, NULL);
+        if (r < 0) {
+                take_failure(d, r, &f);
+                pt_log_full(LOG_ERR, PT_MESSAGE_OPERATION_FAILED, d->bdf, NULL, d->stub, "Claiming %s for %s failed: %s",
+                            d->bdf, d->stub, d->why);
+                return r;
+        }
+        d->claimed = true;
+        pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_CLAIMED, d->bdf, d->holder[0] == '@' ? NULL : d->holder, d->stub,
+                    "Device %s detached from %s and bound to %s", d->bdf,
+                    isempty(d->original_driver) ? "no driver" : d->original_driver, d->stub);
+        return 0;
+}
+
+/* Drops the hold once the device is back; a device that could not be given back keeps it. */
+static int release(Binder *b, JobDevice *d) {
+        BindFailure f = {};
+        int64_t op = 0;
+        int r = store_op_begin(b->journal, "release", d->holder, d->bdf, NULL, &op);
+        if (r < 0) {
+                d->error = r;
+                snprintf(d->why, sizeof(d->why), "could not record the release of %s in the database", d->bdf);
+                return r;
+        }
+        r = binder_release(b, d->bdf, d->original_driver, d->original_module, d->rebind, op, &f);
+        if (r == -ENODEV) {
+                /* Gone from the bus: nothing to give back now; the hold goes, the device comes back fresh. */
+                (void) store_op_end(b->journal, op, &(StoreOpEnd) { .drop_hold = d->bdf });
+                d->released = true;
+                return 0;
+        }
+        if (r < 0) {
+                (void) store_op_end(b->journal, op, NULL);
+                take_failure(d, r, &f);
+                pt_log_full(LOG_ERR, PT_MESSAGE_OPERATION_FAILED, d->bdf, NULL, d->original_driver,
+                            "Giving %s back to %s failed: %s", d->bdf,
+                            isempty(d->original_driver) ? "the host" : d->original_driver, d->why);
+                return r;
+        }
+        r = store_op_end(b->journal, op, &(StoreOpEnd) { .drop_hold = d->bdf });
+        if (r < 0)
+                log_warning_errno(r, "Failed to record the release of %s: %m", d->bdf);
+        d->released = true;
+        pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_RELEASED, d->bdf, d->holder && d->holder[0] != '@' ? d->holder : NULL,
+                    isempty(d->original_driver) ? NULL : d->original_driver, "Device %s %s", d->bdf,
+                    !d->rebind ? "released and left without a driver" :
+                    isempty(d->original_driver) ? "released to the host (probed)" : "returned to its original driver");
+        return 0;
+}
+
+static int reset(Binder *b, JobDevice *d, const char *guest) {
+        BindFailure f = {};
+        int r = binder_reset(b, d->bdf, d->reset_method, &f);
+        if (r < 0) {
+                take_failure(d, r, &f);
+                d->reset_failed = true;
+                pt_log_full(d->reset_policy == RESET_POLICY_STRICT || f.off_bus ? LOG_ERR : LOG_WARNING,
+                            PT_MESSAGE_OPERATION_FAILED, d->bdf, guest, NULL, "Reset of %s failed: %s%s", d->bdf,
+                            d->why, d->reset_policy == RESET_POLICY_BEST_EFFORT && !f.off_bus ?
+                            " (reset policy best-effort: going on)" : "");
+                if (d->reset_policy == RESET_POLICY_BEST_EFFORT && !f.off_bus && !f.stuck) {
+                        d->error = 0;
+                        d->reset_failed = false;
+                        return 0;
+                }
+                return r;
+        }
+        d->was_reset = true;
+        pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_RESET, d->bdf, guest, NULL, "Device %s reset (%s)", d->bdf,
+                    d->reset_method ? d->reset_method : "the kernel's choice");
+        return 0;
+}
+
+static void fail_job(Job *j, size_t index) {
+        JobDevice *d = &j->devices[index];
+        if (j->error)
+                return;
+        j->error = d->error ? d->error : -EIO;
+        j->failed_index = (ssize_t) index;
+        free(j->message);
+        j->message = strdup(d->why[0] ? d->why : "failed");
+}
+
+static void start_guest(Job *j, Binder *b) {
+        int64_t op = 0;
+        size_t i;
+        int r = store_op_begin(b->journal, "start", j->guest, NULL, NULL, &op);
+        if (r < 0) {
+                j->error = r;
+                j->message = strdup("could not record the guest start in the database");
+                return;
+        }
+        for (i = 0; i < j->n_devices; i++) {
+                JobDevice *d = &j->devices[i];
+                if (d->claim && claim(b, d) < 0)
+                        break;
+                if (d->reset && reset(b, d, j->guest) < 0)
+                        break;
+        }
+        if (i < j->n_devices) {
+                fail_job(j, i);
+                /* All or nothing: what was done goes back, last first. A device that is stuck or does not answer
+                 * keeps its hold (the record of where it belongs) and its stub. */
+                for (size_t k = i + 1; k-- > 0;) {
+                        JobDevice *d = &j->devices[k];
+                        if (!d->claim || d->stuck || d->failed || (!d->claimed && k != i))
+                                continue;
+                        (void) release(b, d);
+                }
+                j->rolled_back = true;
+        }
+        r = store_op_end(b->journal, op, &(StoreOpEnd) { .running_guest = j->guest, .running = j->error == 0 });
+        if (r < 0 && j->error == 0) {
+                j->error = r;
+                j->message = strdup("could not record the running guest in the database");
+        }
+}
+
+static void stop_guest(Job *j, Binder *b) {
+        int64_t op = 0;
+        int r = store_op_begin(b->journal, "stop", j->guest, NULL, NULL, &op);
+        if (r < 0) {
+                j->error = r;
+                j->message = strdup("could not record the guest stop in the database");
+                return;
+        }
+        /* A stop cannot be undone: every device gets its turn, failures are collected. */
+        for (size_t i = 0; i < j->n_devices; i++) {
+                JobDevice *d = &j->devices[i];
+                if (d->reset && reset(b, d, j->guest) < 0) {
+                        fail_job(j, i);
+                        continue; /* not given back to a host driver unclean: it keeps its stub and hold */
+                }
+                if (d->release && release(b, d) < 0)
+                        fail_job(j, i);
+        }
+        r = store_op_end(b->journal, op, &(StoreOpEnd) { .running_guest = j->guest, .running = false });
+        if (r < 0 && j->error == 0) {
+                j->error = r;
+                j->message = strdup("could not record the stopped guest in the database");
+        }
+}
+
+void job_execute(Job *j, Binder *b) {
+        switch (j->kind) {
+        case JOB_START_GUEST:
+                start_guest(j, b);
+                return;
+        case JOB_STOP_GUEST:
+                stop_guest(j, b);
+                return;
+        case JOB_HIDE:
+        case JOB_UNHIDE:
+        case JOB_RESET:
+        case JOB_RECOVER:
+                for (size_t i = 0; i < j->n_devices; i++) {
+                        JobDevice *d = &j->devices[i];
+                        if (d->reset && reset(b, d, NULL) < 0) {
+                                fail_job(j, i);
+                                continue;
+                        }
+                        if (d->claim && claim(b, d) < 0)
+                                fail_job(j, i);
+                        else if (d->release && release(b, d) < 0)
+                                fail_job(j, i);
+                }
+                return;
+        }
+}

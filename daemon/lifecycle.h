@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "binder.h"
+#include "reset.h"
+#include "store.h"
+
+/* Managed mode's operations. The manager plans a job on the main loop from its model (validating everything
+ * first), a worker thread carries it out through the binder with the intent journal, and the manager applies the
+ * outcome and replies. Jobs run one at a time, in the order they were asked for. */
+typedef enum JobKind {
+        JOB_START_GUEST,        /* claim managed devices, reset all; all or nothing */
+        JOB_STOP_GUEST,         /* reset all, give managed devices back to their original driver */
+        JOB_HIDE,               /* claim for the hide pool */
+        JOB_UNHIDE,             /* give back (or leave driverless) */
+        JOB_RESET,              /* reset one device; finishes a release a failed reset held up */
+        JOB_RECOVER,            /* at start: finish or roll back what the journal says was under way */
+} JobKind;
+
+typedef struct JobDevice {
+        char bdf[PT_ADDRESS_STRLEN];
+        char *stub;                     /* where a claim takes it */
+        char *original_driver;          /* where a release takes it ("" = let the kernel probe) */
+        char *original_module;
+        char *holder;                   /* the hold a claim records */
+        bool claim, release, rebind;
+        bool reset;
+        const char *reset_method;       /* static string; NULL: the kernel's choice */
+        ResetPolicy reset_policy;
+
+        /* Outcome. */
+        bool claimed, released, was_reset;
+        bool stuck, failed, driver_missing, reset_failed;
+        int error;
+        char why[512];
+} JobDevice;
+
+typedef struct Job {
+        JobKind kind;
+        char *guest;                    /* JOB_START_GUEST / JOB_STOP_GUEST */
+        JobDevice *devices;
+        size_t n_devices;
+        sd_bus_message *request;        /* to answer when done; NULL for the daemon's own jobs */
+        bool noop;                      /* planned, and nothing to do in sysfs */
+
+        /* Outcome: 0, or the first failure (which device: failed_index). */
+        int error;
+        ssize_t failed_index;
+        bool rolled_back;
+        char *message;
+
+        struct Job *next;
+} Job;
+
+Job *job_new(JobKind kind, const char *guest);
+Job *job_free(Job *j);
+static inline void job_freep(Job **j) {
+        job_free(*j);
+}
+JobDevice *job_add_device(Job *j, const char *bdf);
+
+/* Runs the job to its end: the worker thread's whole work. Never fails as a function; the outcome is in j. */
+void job_execute(Job *j, Binder *b);
+
+const char *job_kind_to_string(JobKind kind);

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* At start, before the bus: every operation the journal says was under way when passthrud last stopped is
+ * finished or rolled back against what sysfs shows now, and the hide pool is applied again. A guest start that
+ * never completed is rolled back (its toolstack never got an answer); a stop or a release is completed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binder.h"
+#include "log.h"
+#include "manager.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "pt-util.h"
+
+static Device *find(Manager *m, const char *bdf) {
+        PtAddress a;
+        return pt_address_parse_bdf(bdf, &a, NULL) >= 0 ? inventory_find(&m->inventory, &a) : NULL;
+}
+
+static const StoredOperation *device_op(const StoredOperation *ops, size_t n, const char *bdf) {
+        const StoredOperation *last = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (streq(ops[i].address, bdf))
+                        last = &ops[i];
+        return last;
+}
+
+static JobDevice *add(Job *j, const char *bdf, const char *stub, const char *original_driver,
+                      const char *original_module, const char *holder) {
+        JobDevice *jd = job_add_device(j, bdf);
+        if (!jd)
+                return NULL;
+        jd->stub = strdup(stub);
+        jd->original_driver = strdup(original_driver);
+        jd->original_module = strdup(original_module);
+        jd->holder = strdup(holder);
+        return jd->stub && jd->original_driver && jd->original_module && jd->holder ? jd : NULL;
+}
+
+static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, char ***settling) {
+        for (size_t i = 0; i < n_ops; i++)
+                if (isempty(ops[i].address) && !pt_strv_contains(*settling, ops[i].guest) &&
+                    pt_strv_push(settling, strdup(ops[i].guest)) < 0)
+                        return -ENOMEM;
+
+        for (size_t i = 0; i < m->n_holds; i++) {
+                const StoredHold *h = &m->holds[i];
+                const StoredOperation *op = device_op(ops, n_ops, h->address);
+                bool hidden = manager_find_hidden(m, h->address);
+                Device *d = find(m, h->address);
+                const char *why = NULL;
+                bool claim = false;
+
+                if (pt_strv_contains(*settling, h->holder))
+                        why = "its guest's start or stop was interrupted";
+                else if (streq(h->holder, STORE_HOLDER_HIDDEN) && !hidden)
+                        why = "it was unhidden";
+                else if (op && streq(op->kind, "release"))
+                        why = "its release was interrupted";
+                else if (op && streq(op->kind, "claim")) {
+                        claim = streq(h->holder, STORE_HOLDER_HIDDEN) ||
+                                pt_strv_contains(m->running_guests, h->holder);
+                        why = "its claim was interrupted";
+                }
+                if (!why)
+                        continue;
+                if (!d) {
+                        pt_log_full(LOG_WARNING, PT_MESSAGE_RECOVERED, h->address, NULL, NULL,
+                                    "Recovery: %s is not present; its record (original driver %s) is kept", h->address,
+                                    isempty(h->original_driver) ? "none" : h->original_driver);
+                        continue;
+                }
+                JobDevice *jd = add(j, h->address, h->stub, h->original_driver, h->original_module, h->holder);
+                if (!jd)
+                        return -ENOMEM;
+                jd->claim = claim;
+                jd->release = !claim;
+                pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, h->address, h->holder[0] == '@' ? NULL : h->holder,
+                            claim ? h->stub : h->original_driver, "Recovery: %s %s, because %s", claim ?
+                            "completing the claim of" : "returning to its original driver", h->address, why);
+        }
+
+        /* The hide pool: a hidden device found on another driver goes back to its stub. */
+        for (size_t i = 0; i < m->n_hidden; i++) {
+                const StoredHidden *h = &m->hidden[i];
+                Device *d = find(m, h->address);
+                bool planned = false;
+                for (size_t k = 0; k < j->n_devices; k++)
+                        planned = planned || streq(j->devices[k].bdf, h->address);
+                if (!d || planned || (d->guest && d->running) || streq(strempty(d->driver), h->driver))
+                        continue;
+                _cleanup_free_ char *module = NULL;
+                if (isempty(d->driver) || binder_driver_module(m->sysfs_root, d->driver, &module) < 0)
+                        module = strdup("");
+                JobDevice *jd = module ? add(j, h->address, h->driver, strempty(d->driver), module,
+                                             STORE_HOLDER_HIDDEN) : NULL;
+                if (!jd)
+                        return -ENOMEM;
+                jd->claim = true;
+                pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, h->address, NULL, h->driver,
+                            "Hidden device %s is on %s: claiming it for %s", h->address,
+                            isempty(d->driver) ? "no driver" : d->driver, h->driver);
+        }
+        return 0;
+}
+
+int manager_recover(Manager *m) {
+        _cleanup_(job_freep) Job *j = NULL;
+        _cleanup_strv_free_ char **settling = NULL;
+        StoredOperation *ops = NULL;
+        size_t n_ops = 0;
+        int r;
+
+        if (!m->store)
+                return 0;
+        r = store_load_operations(m->store, &ops, &n_ops);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the operation journal: %m");
+        j = job_new(JOB_RECOVER, NULL);
+        if (!j)
+                r = -ENOMEM;
+        else
+                r = plan(m, j, ops, n_ops, &settling);
+        if (r >= 0 && j->n_devices > 0) {
+                Binder b = manager_binder(m, m->store);
+                job_execute(j, &b);
+                for (size_t i = 0; i < j->n_devices; i++) {
+                        manager_set_flag(&m->stuck, j->devices[i].bdf, j->devices[i].stuck);
+                        manager_set_flag(&m->failed, j->devices[i].bdf, j->devices[i].failed);
+                }
+        }
+        /* The old entries are settled now, one way or the other; an interrupted guest operation leaves the guest
+         * stopped. */
+        for (size_t i = 0; r >= 0 && i < n_ops; i++) {
+                bool guest_op = isempty(ops[i].address);
+                int k = store_op_end(m->store, ops[i].id, &(StoreOpEnd) {
+                        .running_guest = guest_op ? ops[i].guest : NULL, .running = false });
+                if (k < 0)
+                        log_warning_errno(k, "Failed to settle journal entry %lld: %m", (long long) ops[i].id);
+                else if (guest_op)
+                        pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, NULL, ops[i].guest, NULL,
+                                    "Recovery: the %s of guest %s was interrupted; the guest is stopped",
+                                    ops[i].kind, ops[i].guest);
+        }
+        for (size_t i = 0; i < n_ops; i++)
+                stored_operation_done(&ops[i]);
+        free(ops);
+        if (r < 0)
+                return log_error_errno(r, "Recovery failed: %m");
+        if (j->n_devices > 0 || n_ops > 0)
+                log_info("Recovery: %zu journal entries settled, %zu devices handled%s", n_ops, j->n_devices,
+                         j->error ? "; some could not be (see above)" : "");
+        r = manager_reload_lifecycle(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to re-read the managed-mode records: %m");
+        manager_refresh_devices(m, NULL);
+        for (size_t i = 0; i < j->n_devices; i++) {
+                char *one[] = { j->devices[i].bdf, NULL };
+                manager_refresh_devices(m, one);
+        }
+        return 0;
+}

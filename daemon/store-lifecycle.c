@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Managed mode's records: holds (where a device passthrud took off the host belongs), the hide pool, running
+ * guests and the intent journal. Every change is one transaction, as in store.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "passthru/pt-macros.h"
+#include "pt-util.h"
+#include "store-private.h"
+
+void stored_hold_done(StoredHold *h) {
+        free(h->stub);
+        free(h->original_driver);
+        free(h->original_module);
+        free(h->holder);
+        *h = (StoredHold) {};
+}
+
+void stored_hidden_done(StoredHidden *h) {
+        free(h->driver);
+        *h = (StoredHidden) {};
+}
+
+void stored_operation_done(StoredOperation *o) {
+        free(o->kind);
+        free(o->guest);
+        free(o->address);
+        free(o->original_driver);
+        free(o->original_module);
+        free(o->step);
+        *o = (StoredOperation) {};
+}
+
+static char *column_dup(sqlite3_stmt *st, int i) {
+        const char *t = (const char *) sqlite3_column_text(st, i);
+        return strdup(t ? t : "");
+}
+
+/* Runs a query and hands each row to fill(), which returns false when out of memory. */
+static int load_rows(Store *s, const char *sql, size_t item_size, bool (*fill)(sqlite3_stmt *st, void *item),
+                     void (*done)(void *item), void **ret, size_t *n, const char *what) {
+        sqlite3_stmt *st = NULL;
+        char *list = NULL;
+        size_t count = 0;
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(s, rc, what);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                char *grown = realloc(list, (count + 1) * item_size);
+                if (!grown) {
+                        rc = SQLITE_NOMEM;
+                        break;
+                }
+                list = grown;
+                memset(list + count * item_size, 0, item_size);
+                count++;
+                if (!fill(st, list + (count - 1) * item_size)) {
+                        rc = SQLITE_NOMEM;
+                        break;
+                }
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+                for (size_t i = 0; i < count; i++)
+                        done(list + i * item_size);
+                free(list);
+                return rc == SQLITE_NOMEM ? -ENOMEM : sql_error(s, rc, what);
+        }
+        *ret = list;
+        *n = count;
+        return 0;
+}
+
+static bool fill_hold(sqlite3_stmt *st, void *item) {
+        StoredHold *h = item;
+        snprintf(h->address, sizeof(h->address), "%s", (const char *) sqlite3_column_text(st, 0));
+        h->stub = column_dup(st, 1);
+        h->original_driver = column_dup(st, 2);
+        h->original_module = column_dup(st, 3);
+        h->holder = column_dup(st, 4);
+        return h->stub && h->original_driver && h->original_module && h->holder;
+}
+
+static void done_hold(void *item) {
+        stored_hold_done(item);
+}
+
+int store_load_holds(Store *s, StoredHold **ret, size_t *n) {
+        return load_rows(s, "SELECT address, stub, original_driver, original_module, holder FROM holds ORDER BY address",
+                         sizeof(StoredHold), fill_hold, done_hold, (void **) ret, n, "reading holds");
+}
+
+static bool fill_hidden(sqlite3_stmt *st, void *item) {
+        StoredHidden *h = item;
+        snprintf(h->address, sizeof(h->address), "%s", (const char *) sqlite3_column_text(st, 0));
+        h->driver = column_dup(st, 1);
+        return h->driver;
+}
+
+static void done_hidden(void *item) {
+        stored_hidden_done(item);
+}
+
+int store_load_hidden(Store *s, StoredHidden **ret, size_t *n) {
+        return load_rows(s, "SELECT address, driver FROM hidden ORDER BY address", sizeof(StoredHidden), fill_hidden,
+                         done_hidden, (void **) ret, n, "reading the hide pool");
+}
+
+static bool fill_operation(sqlite3_stmt *st, void *item) {
+        StoredOperation *o = item;
+        o->id = sqlite3_column_int64(st, 0);
+        o->kind = column_dup(st, 1);
+        o->guest = column_dup(st, 2);
+        o->address = column_dup(st, 3);
+        o->original_driver = column_dup(st, 4);
+        o->original_module = column_dup(st, 5);
+        o->step = column_dup(st, 6);
+        return o->kind && o->guest && o->address && o->original_driver && o->original_module && o->step;
+}
+
+static void done_operation(void *item) {
+        stored_operation_done(item);
+}
+
+int store_load_operations(Store *s, StoredOperation **ret, size_t *n) {
+        return load_rows(s, "SELECT id, kind, guest, address, original_driver, original_module, step FROM operations "
+                         "ORDER BY id", sizeof(StoredOperation), fill_operation, done_operation, (void **) ret, n,
+                         "reading the operation journal");
+}
+
+int store_load_running(Store *s, char ***ret) {
+        sqlite3_stmt *st = NULL;
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        int rc;
+        if (!l)
+                return -ENOMEM;
+        rc = sqlite3_prepare_v2(s->db, "SELECT name FROM guests WHERE running ORDER BY name", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(s, rc, "reading running guests");
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                if (pt_strv_push(&l, column_dup(st, 0)) < 0) {
+                        sqlite3_finalize(st);
+                        return -ENOMEM;
+                }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return sql_error(s, rc, "reading running guests");
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* One statement with text parameters as one transaction; returns the number of rows changed. */
+static int change(Store *s, const char *sql, const char *what, const char *a, const char *b) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(s, rc, what);
+        if (a)
+                sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+        if (b)
+                sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc == SQLITE_CONSTRAINT)
+                return -EEXIST;
+        if (rc != SQLITE_DONE)
+                return sql_error(s, rc, what);
+        return sqlite3_changes(s->db);
+}
+
+int store_hide(Store *s, const char *address, const char *driver) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "INSERT INTO hidden (address, driver, hidden) VALUES (?, ?, %lld)",
+                 (long long) time(NULL));
+        int r = change(s, sql, "hiding", address, driver);
+        return r < 0 ? r : 0;
+}
+
+int store_unhide(Store *s, const char *address) {
+        int r = change(s, "DELETE FROM hidden WHERE address = ?", "unhiding", address, NULL);
+        return r < 0 ? r : r == 0 ? -ENOENT : 0;
+}
+
+int store_op_begin(Store *s, const char *kind, const char *guest, const char *address, const StoredHold *hold,
+                   int64_t *ret_id) {
+        sqlite3_stmt *op = NULL, *h = NULL;
+        int64_t now = (int64_t) time(NULL);
+        int r, rc;
+
+        if ((r = store_exec(s, "BEGIN IMMEDIATE")) < 0)
+                return r;
+        rc = sqlite3_prepare_v2(s->db,
+                                "INSERT INTO operations (kind, guest, address, original_driver, original_module, step, "
+                                "started) VALUES (?, ?, ?, ?, ?, 'begin', ?)", -1, &op, NULL);
+        if (rc != SQLITE_OK) {
+                r = sql_error(s, rc, "journaling an operation");
+                goto rollback;
+        }
+        sqlite3_bind_text(op, 1, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(op, 2, strempty(guest), -1, SQLITE_STATIC);
+        sqlite3_bind_text(op, 3, strempty(address), -1, SQLITE_STATIC);
+        sqlite3_bind_text(op, 4, hold ? hold->original_driver : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(op, 5, hold ? hold->original_module : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(op, 6, now);
+        if ((r = step_bound(s, op, "journaling an operation")) < 0)
+                goto rollback;
+        *ret_id = sqlite3_last_insert_rowid(s->db);
+        if (hold) {
+                rc = sqlite3_prepare_v2(s->db,
+                                        "INSERT OR REPLACE INTO holds (address, stub, original_driver, "
+                                        "original_module, holder, since) VALUES (?, ?, ?, ?, ?, ?)", -1, &h, NULL);
+                if (rc != SQLITE_OK) {
+                        r = sql_error(s, rc, "recording a hold");
+                        goto rollback;
+                }
+                sqlite3_bind_text(h, 1, hold->address, -1, SQLITE_STATIC);
+                sqlite3_bind_text(h, 2, hold->stub, -1, SQLITE_STATIC);
+                sqlite3_bind_text(h, 3, hold->original_driver, -1, SQLITE_STATIC);
+                sqlite3_bind_text(h, 4, hold->original_module, -1, SQLITE_STATIC);
+                sqlite3_bind_text(h, 5, hold->holder, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(h, 6, now);
+                if ((r = step_bound(s, h, "recording a hold")) < 0)
+                        goto rollback;
+        }
+        sqlite3_finalize(op);
+        sqlite3_finalize(h);
+        return store_exec(s, "COMMIT");
+rollback:
+        sqlite3_finalize(op);
+        sqlite3_finalize(h);
+        (void) store_exec(s, "ROLLBACK");
+        return r;
+}
+
+int store_op_step(Store *s, int64_t id, const char *step) {
+        char idtext[32];
+        snprintf(idtext, sizeof(idtext), "%lld", (long long) id);
+        int r = change(s, "UPDATE operations SET step = ? WHERE id = ?", "journaling a step", step, idtext);
+        return r < 0 ? r : 0;
+}
+
+int store_op_end(Store *s, int64_t id, const StoreOpEnd *e) {
+        char idtext[32];
+        int r;
+        snprintf(idtext, sizeof(idtext), "%lld", (long long) id);
+        if ((r = store_exec(s, "BEGIN IMMEDIATE")) < 0)
+                return r;
+        if ((r = change(s, "DELETE FROM operations WHERE id = ?", "ending an operation", idtext, NULL)) < 0)
+                goto rollback;
+        if (e && e->drop_hold &&
+            (r = change(s, "DELETE FROM holds WHERE address = ?", "dropping a hold", e->drop_hold, NULL)) < 0)
+                goto rollback;
+        if (e && e->running_guest &&
+            (r = change(s, e->running ? "UPDATE guests SET running = 1 WHERE name = ?" :
+                                        "UPDATE guests SET running = 0 WHERE name = ?",
+                        "recording the guest state", e->running_guest, NULL)) < 0)
+                goto rollback;
+        return store_exec(s, "COMMIT");
+rollback:
+        (void) store_exec(s, "ROLLBACK");
+        return r;
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "passthru/pt-macros.h"
+#include "pt-util.h"
+#include "sysfs-write.h"
+#include "sysfs.h"
+
+typedef struct PendingWrite {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        char *path, *value;
+        int result;
+        bool done;
+        int refs; /* the writer thread and the waiter */
+} PendingWrite;
+
+static void pending_unref(PendingWrite *w) {
+        pthread_mutex_lock(&w->lock);
+        bool last = --w->refs == 0;
+        pthread_mutex_unlock(&w->lock);
+        if (!last)
+                return;
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
+        free(w->path);
+        free(w->value);
+        free(w);
+}
+
+static void *writer(void *p) {
+        PendingWrite *w = p;
+        int r = 0;
+        int fd = open(w->path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                r = -errno;
+        else {
+                size_t n = strlen(w->value);
+                ssize_t k = write(fd, w->value, n);
+                if (k < 0)
+                        r = -errno;
+                else if ((size_t) k != n)
+                        r = -EIO;
+                if (close(fd) < 0 && r == 0 && errno != EINTR)
+                        r = -errno;
+        }
+        pthread_mutex_lock(&w->lock);
+        w->result = r;
+        w->done = true;
+        pthread_cond_signal(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+        pending_unref(w);
+        return NULL;
+}
+
+int sysfs_write_timeout(const char *root, const char *relpath, const char *value, uint64_t timeout_usec) {
+        PendingWrite *w = calloc(1, sizeof(*w));
+        pthread_attr_t attr;
+        pthread_t t;
+        struct timespec deadline;
+        int r;
+
+        if (!w)
+                return -ENOMEM;
+        pthread_mutex_init(&w->lock, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&w->cond, &ca);
+        pthread_condattr_destroy(&ca);
+        w->path = pt_path_join(root, relpath);
+        w->value = strdup(value);
+        w->refs = 2;
+        if (!w->path || !w->value) {
+                w->refs = 1;
+                pending_unref(w);
+                return -ENOMEM;
+        }
+
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        r = pthread_create(&t, &attr, writer, w);
+        pthread_attr_destroy(&attr);
+        if (r != 0) {
+                w->refs = 1;
+                pending_unref(w);
+                return -r;
+        }
+
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += (time_t) (timeout_usec / 1000000);
+        deadline.tv_nsec += (long) (timeout_usec % 1000000) * 1000;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&w->lock);
+        while (!w->done)
+                if (pthread_cond_timedwait(&w->cond, &w->lock, &deadline) == ETIMEDOUT)
+                        break;
+        r = w->done ? w->result : -ETIMEDOUT;
+        pthread_mutex_unlock(&w->lock);
+        pending_unref(w);
+        return r;
+}
+
+int sysfs_config_answers(const char *root, const char *bdf) {
+        _cleanup_free_ char *rel = sysfs_device_attr(bdf, "config");
+        _cleanup_free_ char *path = rel ? pt_path_join(root, rel) : NULL;
+        unsigned char header[64];
+        if (!path)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = pread(fd, header, sizeof(header), 0);
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return -ENXIO;
+        for (ssize_t i = 0; i < n; i++)
+                if (header[i] != 0xff)
+                        return 0;
+        return -ENXIO;
+}
