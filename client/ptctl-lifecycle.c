@@ -34,16 +34,24 @@ static int no_options(const char *command, int argc, char *argv[], int want, con
 }
 
 int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]) {
+        static const struct option options[] = { { "json", no_argument, NULL, 'j' }, {} };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r = no_options("start", argc, argv, 1, "which guest?");
-        if (r != 0)
-                return r;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "j", options, NULL)) >= 0)
+                switch (c) {
+                case 'j': ctx->json = true; break;
+                default: return ptctl_usage_error("start", "unknown option");
+                }
+        if (argc - optind != 1)
+                return ptctl_usage_error("start", "which guest?");
+        const char *guest = argv[optind];
         if (!(bus = ptctl_bus()))
                 return PTCTL_EXIT_FAILED;
         r = sd_bus_message_new_method_call(bus, &m, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "StartGuest");
         if (r >= 0)
-                r = sd_bus_message_append(m, "s", argv[1]);
+                r = sd_bus_message_append(m, "s", guest);
         if (r < 0)
                 return ptctl_report_error(NULL, r, "building the request failed");
         r = call("starting the guest failed", m, bus, &reply);
@@ -55,12 +63,12 @@ int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]) {
                 pt_json_init(&j, stdout);
                 pt_json_begin_array(&j);
         } else
-                printf("Guest %s started:\n", argv[1]);
+                printf("Guest %s started:\n", guest);
         r = sd_bus_message_enter_container(reply, 'a', "(ssbbis)");
         while (r >= 0) {
-                const char *address, *driver, *options;
+                const char *address, *driver, *extra;
                 int managed, permissive, vslot;
-                r = sd_bus_message_read(reply, "(ssbbis)", &address, &driver, &managed, &permissive, &vslot, &options);
+                r = sd_bus_message_read(reply, "(ssbbis)", &address, &driver, &managed, &permissive, &vslot, &extra);
                 if (r <= 0)
                         break;
                 if (ctx->json) {
@@ -79,14 +87,14 @@ int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]) {
                         else
                                 pt_json_null(&j);
                         pt_json_key(&j, "options");
-                        pt_json_string(&j, isempty(options) ? NULL : options);
+                        pt_json_string(&j, isempty(extra) ? NULL : extra);
                         pt_json_end_object(&j);
                 } else {
                         printf("  %s  on %s, %s%s", address, driver, managed ? "managed" : "unmanaged",
                                permissive ? ", permissive" : "");
                         if (vslot >= 0)
                                 printf(", vslot 0x%x", (unsigned) vslot);
-                        printf("%s%s\n", isempty(options) ? "" : ", ", options);
+                        printf("%s%s\n", isempty(extra) ? "" : ", ", extra);
                 }
         }
         if (ctx->json) {

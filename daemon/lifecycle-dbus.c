@@ -138,6 +138,8 @@ static int plan_start(Manager *m, Job *j, sd_bus_error *error) {
                 return -ENOMEM;
         if (pt_strv_contains(m->running_guests, j->guest))
                 return sd_bus_error_setf(error, PT_ERROR_GUEST_RUNNING, "guest %s is already running", j->guest);
+        /* Decide on what sysfs says now, not on the last uevent. */
+        manager_refresh_devices(m, members);
         set = calloc(pt_strv_length(members) + 1, sizeof(Device *));
         if (!set)
                 return -ENOMEM;
@@ -222,7 +224,8 @@ static int plan_stop(Manager *m, Job *j, sd_bus_error *error) {
                 if (plan_reset(m, d, members, a->stored.reset_policy, false, jd, &why) == -ENOENT)
                         pt_log_full(LOG_WARNING, NULL, d->bdf, j->guest, NULL, "Stopping guest %s: not resetting "
                                     "%s: %s", j->guest, d->bdf, why);
-                if (h && streq(h->holder, j->guest)) {
+                /* Hidden meanwhile: it stays on its stub, and unhiding sends it home. */
+                if (h && streq(h->holder, j->guest) && !d->hidden) {
                         jd->release = true;
                         if (set_from_hold(jd, h) < 0)
                                 return -ENOMEM;
@@ -234,6 +237,9 @@ static int plan_stop(Manager *m, Job *j, sd_bus_error *error) {
 static int plan_reset_device(Manager *m, Job *j, sd_bus_error *error) {
         JobDevice *jd = &j->devices[0];
         _cleanup_free_ char *why = NULL;
+        /* Config space may answer again without any uevent saying so: read it fresh. */
+        char *one[] = { jd->bdf, NULL };
+        manager_refresh_devices(m, one);
         Device *d = manager_resolve_device(m, jd->bdf, error);
         if (!d)
                 return -ENODEV;
@@ -255,7 +261,8 @@ static int plan_reset_device(Manager *m, Job *j, sd_bus_error *error) {
                 return r;
         /* A stop that could not reset it left it on the stub; clean now, it goes home. */
         const StoredHold *h = manager_find_hold(m, d->bdf);
-        if (h && !streq(h->holder, STORE_HOLDER_HIDDEN) && !pt_strv_contains(m->running_guests, h->holder)) {
+        if (h && !d->hidden && !streq(h->holder, STORE_HOLDER_HIDDEN) &&
+            !pt_strv_contains(m->running_guests, h->holder)) {
                 jd->release = true;
                 return set_from_hold(jd, h);
         }

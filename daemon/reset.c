@@ -64,7 +64,7 @@ int reset_choose(const ResetFacts *f, const char **ret_method, char **ret_reason
                 return -ENOMEM;
         fputs("no usable reset: ", out);
         if (!f->kernel_methods)
-                fputs("the kernel has no reset_method attribute and the device has no FLR or PM reset", out);
+                fputs("the kernel lists no reset method for it (no reset_method in sysfs) and it has neither FLR nor a PM reset", out);
         else if (pt_strv_length(f->kernel_methods) == 0)
                 fputs("the kernel offers none", out);
         else {

@@ -175,6 +175,16 @@ static gboolean daemon_on_bus(gpointer data) {
         return owned;
 }
 
+/* The daemon's modprobe: loads a module into the fake kernel. Never the host's modprobe, which would load real
+ * modules into the machine running the tests. */
+static char *fake_modprobe(Harness *h) {
+        char *path = g_build_filename(h->tmpdir, "modprobe", NULL);
+        g_autofree char *script = g_strdup_printf("#!/bin/sh\necho \"load $1\" > '%s/fakekernel/ctl'\n", h->sys);
+        g_assert_true(g_file_set_contents(path, script, -1, NULL));
+        g_assert_cmpint(chmod(path, 0755), ==, 0);
+        return path;
+}
+
 void harness_start_daemon(Harness *h, const char *const *extra) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
         g_ptr_array_add(argv, g_strdup(env_or_fail("PT_PASSTHRUD")));
@@ -184,6 +194,8 @@ void harness_start_daemon(Harness *h, const char *const *extra) {
         g_ptr_array_add(argv, g_build_filename(h->tmpdir, "state", NULL));
         g_ptr_array_add(argv, g_strdup("--runtime-dir"));
         g_ptr_array_add(argv, g_build_filename(h->tmpdir, "run", NULL));
+        g_ptr_array_add(argv, g_strdup("--modprobe"));
+        g_ptr_array_add(argv, fake_modprobe(h));
         for (const char *const *e = extra; e && *e; e++)
                 g_ptr_array_add(argv, g_strdup(*e));
         g_ptr_array_add(argv, NULL);
@@ -433,4 +445,61 @@ JsonObject *json_array_find_address(JsonArray *a, const char *address) {
                         return o;
         }
         return NULL;
+}
+
+void harness_ptctl_refused(Harness *h, const char *expected, ...) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        va_list ap;
+        va_start(ap, expected);
+        for (const char *a; (a = va_arg(ap, const char *));)
+                g_ptr_array_add(argv, (char *) a);
+        va_end(ap);
+        g_ptr_array_add(argv, NULL);
+        g_autofree char *joined = g_strjoinv(" ", (char **) argv->pdata);
+        g_autofree char *cmd = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS='%s' '%s' %s", h->bus_address,
+                                               env_or_fail("PT_PTCTL"), joined);
+        g_autofree char *out = NULL, *err = NULL;
+        int status;
+        char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+        g_assert_true(g_spawn_sync(NULL, sh, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL));
+        if (!g_spawn_check_wait_status(status, NULL) && WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+            strstr(err, expected))
+                return;
+        g_error("ptctl %s: exit %d, said \"%s\"; expected exit 1 saying \"%s\"", joined, WEXITSTATUS(status), err,
+                expected);
+}
+
+char *harness_driver_of(Harness *h, const char *bdf) {
+        g_autofree char *link = g_build_filename(h->sys, "bus/pci/devices", bdf, "driver", NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+        return target ? g_path_get_basename(target) : g_strdup("");
+}
+
+void harness_assert_driver(Harness *h, const char *bdf, const char *driver, const char *override) {
+        g_autofree char *now = harness_driver_of(h, bdf);
+        g_autofree char *rel = g_strdup_printf("bus/pci/devices/%s/driver_override", bdf);
+        g_autofree char *ov = harness_read(h, rel);
+        if (!g_str_equal(now, driver) || !g_str_equal(ov ? ov : "", override ? override : "(null)"))
+                g_error("%s: driver '%s' and driver_override '%s'; expected '%s' and '%s'", bdf, now, ov ? ov : "",
+                        driver, override ? override : "(null)");
+}
+
+char *harness_manager_call_error(Harness *h, const char *method, GVariant *params) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = g_dbus_connection_call_sync(h->conn, "org.passthru1", "/org/passthru1",
+                                                            "org.passthru1.Manager", method, params, NULL,
+                                                            G_DBUS_CALL_FLAGS_NONE, 300000, NULL, &error);
+        if (r)
+                return NULL;
+        return g_dbus_error_get_remote_error(error);
+}
+
+char *harness_guest_state(Harness *h, const char *guest) {
+        g_autoptr(JsonNode) g = harness_ptctl_json(h, "guest", guest, "--json", NULL);
+        return g_strdup(json_object_get_string_member(json_node_get_object(g), "state"));
+}
+
+gboolean harness_log_contains(Harness *h, const char *needle) {
+        g_autofree char *log = harness_read(h, "fakekernel/log");
+        return log && strstr(log, needle);
 }

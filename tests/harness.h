@@ -38,6 +38,8 @@ void harness_free(Harness *h);
 
 /* ptctl with the harness's bus; returns the exit status. out/err may be NULL. */
 int harness_ptctl(Harness *h, char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
+/* ptctl ... that must fail with exit status 1 and say 'expected' on stderr. */
+void harness_ptctl_refused(Harness *h, const char *expected, ...) G_GNUC_NULL_TERMINATED;
 /* ptctl ... that must succeed and print JSON. */
 JsonNode *harness_ptctl_json(Harness *h, ...) G_GNUC_NULL_TERMINATED;
 
@@ -56,3 +58,13 @@ void harness_record_signals(Harness *h);
 gboolean harness_wait_signal(Harness *h, const char *line);
 
 JsonObject *json_array_find_address(JsonArray *a, const char *address);
+
+/* The fake sysfs as the kernel would show it: the bound driver's name ("" when none). */
+char *harness_driver_of(Harness *h, const char *bdf);
+/* The device's driver and driver_override must be these (override NULL: unset); the test fails otherwise. */
+void harness_assert_driver(Harness *h, const char *bdf, const char *driver, const char *override);
+/* Calls a Manager method (params floating or NULL); NULL on success, else the D-Bus error name. */
+char *harness_manager_call_error(Harness *h, const char *method, GVariant *params);
+char *harness_guest_state(Harness *h, const char *guest);
+/* The fake kernel's log of writes and what came of them. */
+gboolean harness_log_contains(Harness *h, const char *needle);

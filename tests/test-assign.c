@@ -8,30 +8,6 @@
 
 typedef HarnessFixture Fixture;
 
-/* ptctl that must fail with exit status 1 and say the expected thing. */
-static void refused(Harness *h, const char *expected, ...) G_GNUC_NULL_TERMINATED;
-static void refused(Harness *h, const char *expected, ...) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        va_list ap;
-        va_start(ap, expected);
-        for (const char *a; (a = va_arg(ap, const char *));)
-                g_ptr_array_add(argv, (char *) a);
-        va_end(ap);
-        g_autofree char *joined = NULL;
-        g_ptr_array_add(argv, NULL);
-        joined = g_strjoinv(" ", (char **) argv->pdata);
-        g_autofree char *cmd = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS='%s' '%s' %s", h->bus_address,
-                                               g_getenv("PT_PTCTL"), joined);
-        g_autofree char *out = NULL, *err = NULL;
-        int status;
-        char *sh[] = { "/bin/sh", "-c", cmd, NULL };
-        g_assert_true(g_spawn_sync(NULL, sh, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL));
-        if (!g_spawn_check_wait_status(status, NULL) && WEXITSTATUS(status) == 1 && strstr(err, expected))
-                return;
-        g_error("ptctl %s: exit %d, said \"%s\"; expected exit 1 saying \"%s\"", joined, WEXITSTATUS(status), err,
-                expected);
-}
-
 static JsonNode *guests(Harness *h) {
         return harness_ptctl_json(h, "guests", "--json", NULL);
 }
@@ -109,15 +85,15 @@ static void test_toolstack_config(Fixture *f, gconstpointer data) {
         g_assert_true(g_str_has_suffix(xe_uuid, " uuid=1b2c\n"));
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "config", "vm1", "--format", "qemu", NULL), ==, 2);
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "config", "vm1", NULL), ==, 2);
-        refused(h, "no guest nosuch has assigned devices", "config", "nosuch", "--format", "xl", NULL);
+        harness_ptctl_refused(h, "no guest nosuch has assigned devices", "config", "nosuch", "--format", "xl", NULL);
 }
 
 static void test_seed_bridge(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
         /* The seed's story: 06:00.0 alone is refused, naming every device behind the conventional bridge. */
-        refused(h, "0000:06:00.1 must be co-assigned to the same guest with 0000:06:00.0", "assign", "guest1", "06:00.0", NULL);
-        refused(h, "0000:06:03.0 must be co-assigned to the same guest with 0000:06:00.0", "assign", "guest1", "06:00.0", NULL);
-        refused(h, "or with --group", "assign", "guest1", "06:00.0", NULL);
+        harness_ptctl_refused(h, "0000:06:00.1 must be co-assigned to the same guest with 0000:06:00.0", "assign", "guest1", "06:00.0", NULL);
+        harness_ptctl_refused(h, "0000:06:03.0 must be co-assigned to the same guest with 0000:06:00.0", "assign", "guest1", "06:00.0", NULL);
+        harness_ptctl_refused(h, "or with --group", "assign", "guest1", "06:00.0", NULL);
         g_autoptr(JsonNode) none = guests(h);
         g_assert_cmpuint(json_array_get_length(json_node_get_array(none)), ==, 0); /* nothing changed */
 
@@ -134,32 +110,32 @@ static void test_group_conflict(Fixture *f, gconstpointer data) {
         /* A function appears in 02:00.0's IOMMU group: it can only go where 02:00.0 went. */
         harness_ctl(h, "add 0000:02:00.1 id=144d:a808 class=010802 parent=0000:00:1c.1 pcie=endpoint flr group=5");
         g_assert_true(harness_wait_property(h, "0000:02:00.1", "Address", "0000:02:00.1"));
-        refused(h, "0000:02:00.0 must go to the same guest as 0000:02:00.1 (same IOMMU group), but it is assigned to guest guest1",
+        harness_ptctl_refused(h, "0000:02:00.0 must go to the same guest as 0000:02:00.1 (same IOMMU group), but it is assigned to guest guest1",
                 "assign", "guest2", "02:00.1", "--group", NULL);
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "guest1", "02:00.1", NULL), ==, 0);
 }
 
 static void test_errors(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
-        refused(h, "invalid guest name \".hidden\"", "assign", ".hidden", "02:00.0", NULL);
-        refused(h, "invalid guest name \"a/b\"", "assign", "a/b", "02:00.0", NULL);
+        harness_ptctl_refused(h, "invalid guest name \".hidden\"", "assign", ".hidden", "02:00.0", NULL);
+        harness_ptctl_refused(h, "invalid guest name \"a/b\"", "assign", "a/b", "02:00.0", NULL);
         g_autofree char *long_name = g_strnfill(65, 'g');
-        refused(h, "invalid guest name", "assign", long_name, "02:00.0", NULL);
-        refused(h, "0000:00:1c.0 is a bridge; bridges cannot be assigned", "assign", "guest1", "00:1c.0", NULL);
-        refused(h, "0000:00:00.0 is a host bridge", "assign", "guest1", "00:00.0", NULL);
-        refused(h, "no PCI device 0000:0f:00.0 on this host", "assign", "guest1", "0f:00.0", NULL);
-        refused(h, "invalid PCI address \"02:00.9\": function 0x9", "assign", "guest1", "02:00.9", NULL);
-        refused(h, "vslot names one device", "assign", "guest1", "02:00.0", "00:19.0", "--vslot", "3", NULL);
-        refused(h, "rdm_policy must be strict or relaxed, not 'loose'", "assign", "guest1", "02:00.0", "--option",
+        harness_ptctl_refused(h, "invalid guest name", "assign", long_name, "02:00.0", NULL);
+        harness_ptctl_refused(h, "0000:00:1c.0 is a bridge; bridges cannot be assigned", "assign", "guest1", "00:1c.0", NULL);
+        harness_ptctl_refused(h, "0000:00:00.0 is a host bridge", "assign", "guest1", "00:00.0", NULL);
+        harness_ptctl_refused(h, "no PCI device 0000:0f:00.0 on this host", "assign", "guest1", "0f:00.0", NULL);
+        harness_ptctl_refused(h, "invalid PCI address \"02:00.9\": function 0x9", "assign", "guest1", "02:00.9", NULL);
+        harness_ptctl_refused(h, "vslot names one device", "assign", "guest1", "02:00.0", "00:19.0", "--vslot", "3", NULL);
+        harness_ptctl_refused(h, "rdm_policy must be strict or relaxed, not 'loose'", "assign", "guest1", "02:00.0", "--option",
                 "rdm_policy=loose", NULL);
-        refused(h, "unknown option colour of type s", "assign", "guest1", "02:00.0", "--option", "colour=red", NULL);
+        harness_ptctl_refused(h, "unknown option colour of type s", "assign", "guest1", "02:00.0", "--option", "colour=red", NULL);
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "guest1", "02:00.0", "--vslot", "99", NULL), ==, 2);
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "guest1", NULL), ==, 2);
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "guest1", "02:00.0", NULL), ==, 0);
-        refused(h, "0000:02:00.0 is already assigned to guest guest1", "assign", "guest2", "02:00.0", NULL);
-        refused(h, "no guest nosuch has assigned devices", "unassign", "nosuch", NULL);
-        refused(h, "no guest nosuch has assigned devices", "guest", "nosuch", NULL);
-        refused(h, "0000:00:19.0 is not assigned to guest guest1", "unassign", "guest1", "00:19.0", NULL);
+        harness_ptctl_refused(h, "0000:02:00.0 is already assigned to guest guest1", "assign", "guest2", "02:00.0", NULL);
+        harness_ptctl_refused(h, "no guest nosuch has assigned devices", "unassign", "nosuch", NULL);
+        harness_ptctl_refused(h, "no guest nosuch has assigned devices", "guest", "nosuch", NULL);
+        harness_ptctl_refused(h, "0000:00:19.0 is not assigned to guest guest1", "unassign", "guest1", "00:19.0", NULL);
         g_autoptr(JsonNode) g = harness_ptctl_json(h, "guest", "guest1", "--json", NULL);
         g_assert_cmpuint(json_array_get_length(json_object_get_array_member(json_node_get_object(g), "devices")), ==, 1);
 }
@@ -247,7 +223,7 @@ static void test_corrupt_database(Fixture *f, gconstpointer data) {
         g_autoptr(JsonNode) list = harness_ptctl_json(h, "list", "--json", NULL);
         g_assert_cmpuint(json_array_get_length(json_node_get_array(list)), >, 0);
         g_autofree char *expected = g_strdup_printf("the assignment database %s failed its integrity check", db);
-        refused(h, expected, "assign", "guest1", "02:00.0", NULL);
+        harness_ptctl_refused(h, expected, "assign", "guest1", "02:00.0", NULL);
         g_autofree char *after = NULL;
         gsize len;
         g_assert_true(g_file_get_contents(db, &after, &len, NULL));

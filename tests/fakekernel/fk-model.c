@@ -95,9 +95,33 @@ int fk_device_probe(FkKernel *k, FkDevice *d) {
         if (d->presence != FK_PRESENT || d->driver)
                 return 0;
         for (FkDriver *drv = k->drivers; drv; drv = drv->next)
-                if (driver_matches(drv, d))
+                if (!drv->unloaded && driver_matches(drv, d))
                         return bind(k, d, drv);
         return 0;
+}
+
+/* modprobe: the driver registers and, like driver_register(), binds every unbound device it matches. */
+static int load_driver(FkKernel *k, const char *name) {
+        _cleanup_free_ char *module = strdup(name); /* modprobe treats - and _ alike */
+        if (!module)
+                return -ENOMEM;
+        for (char *c = module; *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        for (FkDriver *drv = k->drivers; drv; drv = drv->next) {
+                if (!streq(drv->name, name) && !streq(drv->module, module))
+                        continue;
+                if (!drv->unloaded)
+                        return 0;
+                drv->unloaded = false;
+                fk_log(k, "load %s", drv->name);
+                int r = fk_render_driver(k, drv);
+                for (FkDevice *d = k->devices; r >= 0 && d; d = d->next)
+                        if (d->presence == FK_PRESENT && !d->driver && driver_matches(drv, d))
+                                r = bind(k, d, drv);
+                return r;
+        }
+        return -ENOENT;
 }
 
 static FkDevice *bus_sibling(FkKernel *k, FkDevice *d) {
@@ -475,7 +499,7 @@ int fk_attr_write(FkKernel *k, const char *path, const char *raw, pid_t writer) 
         else if (strncmp(path, "bus/pci/drivers/", 16) == 0) {
                 _cleanup_free_ char *name = strndup(path + 16, strcspn(path + 16, "/"));
                 FkDriver *drv = name ? fk_find_driver(k, name) : NULL;
-                r = drv ? write_driver_attr(k, drv, attr, v) : -ENOENT;
+                r = drv && !drv->unloaded ? write_driver_attr(k, drv, attr, v) : -ENOENT;
         } else {
                 FkDevice *d = device_by_dir(k, dir);
                 if (!d)
@@ -627,6 +651,8 @@ int fk_ctl(FkKernel *k, const char *command) {
                         return -ENODEV;
                 return fk_device_remove(k, d, FK_UNPLUGGED);
         }
+        if (streq(w[0], "load") && n == 2)
+                return load_driver(k, w[1]);
         if (streq(w[0], "uevent") && (n == 3 || n == 4)) {
                 FkDevice *d = fk_find_device(k, w[1]);
                 if (!d || d->presence != FK_PRESENT)

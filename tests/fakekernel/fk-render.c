@@ -463,7 +463,7 @@ int fk_render_all(FkKernel *k) {
                         return r;
         }
         for (FkDriver *drv = k->drivers; drv; drv = drv->next)
-                if ((r = fk_render_driver(k, drv)) < 0)
+                if (!drv->unloaded && (r = fk_render_driver(k, drv)) < 0)
                         return r;
         return 0;
 }

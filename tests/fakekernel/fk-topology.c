@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Declarative topology files:
  *
- *   driver NAME [ids=VVVV:DDDD,...] [class=CCCCCC[/MASK]] [module=M] [sriov] [pciback]
+ *   driver NAME [ids=VVVV:DDDD,...] [class=CCCCCC[/MASK]] [module=M] [sriov] [pciback] [unloaded]
  *   device BDF id=VVVV:DDDD class=CCCCCC [subsys=VVVV:DDDD] [rev=RR] [parent=BDF] [mf]
  *          [pcie=endpoint|legacy-endpoint|root-port|upstream-port|downstream-port|pcie-to-pci-bridge|rciep]
  *          [flr] [af-flr] [pm] [pm-nosoftreset] [acs] [serial=HEX] [sriov=TOTAL:VFDID] [vfs=N]
@@ -82,6 +82,8 @@ static int parse_driver_line(FkKernel *k, char **words, char **error) {
                         drv->sriov = true;
                 else if (streq(*w, "pciback"))
                         drv->pciback = true;
+                else if (streq(*w, "unloaded"))
+                        drv->unloaded = true;
                 else
                         return set_error(error, "unknown driver option '%s'", *w);
         }

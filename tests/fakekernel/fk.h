@@ -29,6 +29,7 @@ typedef struct FkDriver {
         uint32_t class_code, class_mask;
         bool sriov;              /* supports sriov_configure */
         bool pciback;            /* xen-pciback: seizes only listed slots or overridden devices */
+        bool unloaded;           /* its module is not loaded: no sysfs directory, binds nothing */
         char **slots;            /* pciback slot list */
         struct FkDriver *next;
 } FkDriver;
