@@ -12,6 +12,8 @@
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
 #include "pt-util.h"
+#include "sysfs-write.h"
+#include "sysfs.h"
 
 static Device *find(Manager *m, const char *bdf) {
         PtAddress a;
@@ -124,6 +126,12 @@ int manager_recover(Manager *m) {
                 r = plan(m, j, ops, n_ops, &settling);
         if (r >= 0 && j->n_devices > 0) {
                 Binder b = manager_binder(m, m->store);
+                /* A reset interrupted between choosing its method and restoring the kernel's list. */
+                for (size_t i = 0; i < j->n_devices; i++) {
+                        _cleanup_free_ char *rel = sysfs_device_attr(j->devices[i].bdf, "reset_method");
+                        if (rel && sysfs_exists(m->sysfs_root, rel))
+                                (void) sysfs_write_timeout(m->sysfs_root, rel, "default", m->write_timeout_usec);
+                }
                 job_execute(j, &b);
                 for (size_t i = 0; i < j->n_devices; i++) {
                         manager_set_flag(&m->stuck, j->devices[i].bdf, j->devices[i].stuck);
