@@ -3,6 +3,7 @@
  * survives a daemon restart, a host driver taking the device back, and a sysfs remove + rescan; boot-config;
  * loading a stub driver's module; and every refusal. */
 #include <string.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -65,6 +66,40 @@ static void test_hide_unhide(Fixture *f, gconstpointer data) {
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "hide", "02:00.0", NULL), ==, 0);
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "unhide", "02:00.0", "--no-rebind", NULL), ==, 0);
         harness_assert_driver(h, "0000:02:00.0", "", NULL);
+}
+
+/* What the udev rule runs at "add": the stub for a hidden address or a running guest's device, else exit 1. */
+static int udev_override(Harness *h, const char *bdf, char **out) {
+        g_autofree char *state = g_build_filename(h->tmpdir, "state", NULL);
+        const char *argv[] = { g_getenv("PT_UDEV_OVERRIDE"), "--state-dir", state, bdf, NULL };
+        int status;
+        g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, NULL, &status, NULL));
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_udev_rule(Fixture *f, gconstpointer data) {
+        Harness *h = f->h;
+        g_autofree char *rule = NULL, *out = NULL;
+        g_assert_true(g_file_get_contents(g_getenv("PT_UDEV_RULE"), &rule, NULL, NULL));
+        g_assert_nonnull(strstr(rule, "ACTION==\"add\", SUBSYSTEM==\"pci\", PROGRAM=\""));
+        g_assert_nonnull(strstr(rule, "/passthrud-udev-override %k\", ATTR{driver_override}=\"%c\""));
+
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "hide", "0a:00.0", NULL), ==, 0);
+        g_assert_cmpint(udev_override(h, "0000:0a:00.0", &out), ==, 0);
+        g_assert_cmpstr(out, ==, "vfio-pci\n");
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(udev_override(h, "0000:02:00.0", &out), ==, 1);
+        g_assert_cmpstr(out, ==, "");
+        g_clear_pointer(&out, g_free);
+        /* A running guest's device comes back on its stub too; a stopped guest's does not. */
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "g1", "02:00.0", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "start", "g1", NULL), ==, 0);
+        g_assert_cmpint(udev_override(h, "02:00.0", &out), ==, 0);
+        g_assert_cmpstr(out, ==, "vfio-pci\n");
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "stop", "g1", NULL), ==, 0);
+        g_assert_cmpint(udev_override(h, "0000:02:00.0", NULL), ==, 1);
+        g_assert_cmpint(udev_override(h, "not-an-address", NULL), ==, 2);
 }
 
 static void test_hide_before_present(Fixture *f, gconstpointer data) {
@@ -138,6 +173,7 @@ int main(int argc, char *argv[]) {
         g_test_add(path, Fixture, topo, harness_fixture_setup, fn, harness_fixture_teardown)
         ADD("/hide/hide-unhide", "standard.topo", test_hide_unhide);
         ADD("/hide/before-present", "standard.topo", test_hide_before_present);
+        ADD("/hide/udev-rule", "standard.topo", test_udev_rule);
         ADD("/hide/boot-config-xen", "xen.topo", test_boot_config_xen);
         ADD("/hide/boot-config-vfio", "standard.topo", test_boot_config_vfio);
         ADD("/hide/module-loading", "modprobe.topo", test_module_loading);
