@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "binder.h"
 #include "log.h"
@@ -167,8 +168,15 @@ int binder_claim(Binder *b, const char *bdf, const char *stub, int64_t op, BindF
                 return fail(f, r, "probing %s: %s", bdf, strerror(-r));
         journal(b, op, "probed");
 
+        /* A device announced by its add uevent is not matchable until the kernel finishes adding it; it then
+         * attaches it itself, honouring the override just set. Give that a moment. */
         free(driver);
         driver = current_driver(b, bdf);
+        for (int i = 0; i < 100 && isempty(driver); i++) {
+                usleep(20 * 1000);
+                free(driver);
+                driver = current_driver(b, bdf);
+        }
         if (!streq(driver, stub))
                 return fail(f, -EIO, "%s did not bind to %s: %s", bdf, stub,
                             isempty(driver) ? "it has no driver" : driver);

@@ -40,4 +40,27 @@ pciback() {
 }
 check "a device moved to pciback by hand shows as a stub, and back" pciback
 
+driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+managed_pciback() {
+	ptctl assign g1 "$vnet" || return 1
+	ptctl start g1 --json > /tmp/start.json || return 1
+	cat /tmp/start.json
+	[ "$(jq -r '.[0].driver' /tmp/start.json)" = pciback ] && [ "$(driver_of "$vnet")" = pciback ] || return 1
+	grep -qx "$vnet" /sys/bus/pci/drivers/pciback/slots || { cat /sys/bus/pci/drivers/pciback/slots; return 1; }
+	ptctl stop g1 || return 1
+	[ "$(driver_of "$vnet")" = virtio-pci ] || { echo "not back on virtio-pci"; return 1; }
+	! grep -qx "$vnet" /sys/bus/pci/drivers/pciback/slots || { echo "still in pciback's slots"; return 1; }
+	[ "$(cat "/sys/bus/pci/devices/$vnet/driver_override")" = "(null)" ]
+}
+check "a guest start in dom0 puts the device on pciback (slot added), stop returns it to virtio-pci" managed_pciback
+
+hide_pciback() {
+	ptctl hide "$vnet" || return 1
+	[ "$(driver_of "$vnet")" = pciback ] || return 1
+	ptctl boot-config | tee /tmp/boot
+	[ "$(cat /tmp/boot)" = "xen-pciback.hide=($vnet)" ] || return 1
+	ptctl unhide "$vnet" && [ "$(driver_of "$vnet")" = virtio-pci ]
+}
+check "hiding in dom0 uses pciback, and boot-config prints xen-pciback.hide=" hide_pciback
+
 echo "PT-TAP: 1..$n"
