@@ -34,6 +34,14 @@ static int plan_claim(Manager *m, JobDevice *jd, const Device *d) {
         jd->holder = strdup(STORE_HOLDER_HIDDEN);
         if (!jd->holder)
                 return -ENOMEM;
+        /* Back after a remove or a hot-unplug: it still belongs where the record says, not to whatever
+         * grabbed it on the way in. */
+        const StoredHold *h = manager_find_hold(m, d->bdf);
+        if (h) {
+                jd->original_driver = strdup(h->original_driver);
+                jd->original_module = strdup(h->original_module);
+                return jd->original_driver && jd->original_module ? 0 : -ENOMEM;
+        }
         return original_of(m, jd, d->driver);
 }
 

@@ -92,10 +92,15 @@ static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
                         planned = planned || streq(j->devices[k].bdf, h->address);
                 if (!d || planned || (d->guest && d->running) || streq(strempty(d->driver), h->driver))
                         continue;
+                /* Its record, if it has one, says where it came from; else whatever has it now. */
+                const StoredHold *hold = manager_find_hold(m, h->address);
                 _cleanup_free_ char *module = NULL;
-                if (isempty(d->driver) || binder_driver_module(m->sysfs_root, d->driver, &module) < 0)
+                if (hold)
+                        module = strdup(hold->original_module);
+                else if (isempty(d->driver) || binder_driver_module(m->sysfs_root, d->driver, &module) < 0)
                         module = strdup("");
-                JobDevice *jd = module ? add(j, h->address, h->driver, strempty(d->driver), module,
+                JobDevice *jd = module ? add(j, h->address, h->driver,
+                                             hold ? hold->original_driver : strempty(d->driver), module,
                                              STORE_HOLDER_HIDDEN) : NULL;
                 if (!jd)
                         return -ENOMEM;

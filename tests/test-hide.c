@@ -52,6 +52,10 @@ static void test_hide_unhide(Fixture *f, gconstpointer data) {
         g_assert_true(harness_wait_property(h, "0000:00:19.0", "Driver", "vfio-pci"));
         harness_assert_driver(h, "0000:00:19.0", "vfio-pci", "vfio-pci");
         g_assert_true(harness_log_contains(h, "bind 0000:00:19.0 e1000e\n"));
+        /* It still goes back to e1000e: the record outlives the device's trip off the bus. */
+        g_autoptr(JsonNode) again = harness_ptctl_json(h, "hidden", "--json", NULL);
+        g_assert_cmpstr(json_object_get_string_member(hidden_entry(again, "0000:00:19.0"), "original_driver"), ==,
+                        "e1000e");
 
         g_free(out);
         out = NULL;

@@ -7,6 +7,7 @@ say "   (dbus-daemon and passthrud were started by /init, the way systemd starts
 say ""
 say "== What kind of host passthrud sees (under --xen: a dom0, with pciback as the stub)"
 show ptctl status
+stub=$(ptctl status --json | jq -r .stub_driver)
 say ""
 say "== Every PCI function: driver, IOMMU group, the kernel's reset methods, state"
 show ptctl list
@@ -38,17 +39,52 @@ show ptctl guest guest1
 show ptctl config guest1 --format xl
 show ptctl unassign guest1
 say ""
-say "== The inventory follows the kernel: $vnet is moved to vfio-pci by hand through sysfs"
+say "== Managed mode: guest1 owns the virtio-net NIC and the NVMe controller (both FLR-capable)"
+nvme=$(child_of 0000:00:06.0)
+show ptctl assign guest1 "$vnet" "$nvme"
+say "   Start: the stub driver is loaded if missing, each device is detached from its host driver and bound to"
+say "   it (driver_override, unbind, drivers_probe, read back), then reset; the original driver is on record first"
+show ptctl start guest1
+show ptctl guest guest1
+show ptctl list
+say "   Stop: reset, then each device goes back to the driver it came from, by name"
+show ptctl stop guest1
+show ptctl show "$nvme"
+show ptctl unassign guest1
+say ""
+say "== Refusals change nothing and say why"
+show ptctl assign guest2 0000:00:02.0 --unmanaged
+show ptctl start guest2
+show ptctl unassign guest2
+sib=$(ptctl list --all --json | jq -r --arg b "$br" '[.[] | select(.parent_bridge == "0000:00:09.0" and .address != $b)][0].address')
+ptctl assign guest3 "$br" --group > /dev/null
+ptctl unassign guest3 "$sib" > /dev/null
+say "   guest3 kept only $br of the bridge pair (unassign $sib); its IOMMU group is not viable:"
+show ptctl start guest3
+ptctl unassign guest3 > /dev/null
+say ""
+say "== The hide pool: $vnet stays away from virtio-pci, even across a sysfs remove and rescan"
+show ptctl hide "$vnet"
+echo 1 > "/sys/bus/pci/devices/$vnet/remove"
+eventually sh -c "! ptctl show $vnet"
+echo 1 > /sys/bus/pci/rescan
+say "   (removed and rescanned: virtio-pci takes the new device, passthrud takes it back)"
+eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .driver)\" = $stub ]"
+show ptctl hidden
+show ptctl boot-config
+show ptctl unhide "$vnet"
+say ""
+say "== The inventory follows the kernel: $vnet is moved to $stub by hand through sysfs"
 ptctl monitor > /tmp/monitor.log 2>/dev/null &
 mon=$!
-echo vfio-pci > "/sys/bus/pci/devices/$vnet/driver_override"
+echo "$stub" > "/sys/bus/pci/devices/$vnet/driver_override"
 echo "$vnet" > "/sys/bus/pci/devices/$vnet/driver/unbind"
 echo "$vnet" > /sys/bus/pci/drivers_probe
 eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .state)\" = claimed ]"
 show ptctl list
 say "   ... and back to virtio-pci"
 echo > "/sys/bus/pci/devices/$vnet/driver_override"
-echo "$vnet" > /sys/bus/pci/drivers/vfio-pci/unbind
+echo "$vnet" > "/sys/bus/pci/drivers/$stub/unbind"
 echo "$vnet" > /sys/bus/pci/drivers_probe
 eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .driver)\" = virtio-pci ]"
 say ""
