@@ -9,6 +9,7 @@
 #include "passthru/pt-names.h"
 #include "passthru/pt-pci-config.h"
 #include "pt-util.h"
+#include "sysfs-write.h"
 #include "sysfs.h"
 
 static const char *const stub_drivers[] = { "vfio-pci", "pci-stub", "pciback" };
@@ -168,7 +169,23 @@ static int read_virtfns(const char *root, const char *bdf, char ***ret) {
         return 0;
 }
 
-int device_load(const char *root, PciAccess *pci, const PtAddress *address, Device **ret) {
+/* What only config space says, kept from the last full read: a driver change does not change the hardware, and
+ * reading 4 KiB of config space is the slowest part of a re-read (under emulation, by far). */
+static bool config_from_previous(const char *root, const Device *previous, PtPciConfig *cfg, Device *d) {
+        if (!previous || previous->off_bus || sysfs_config_answers(root, previous->bdf) < 0)
+                return false;
+        *cfg = (PtPciConfig) { .vendor_id = previous->vendor_id, .device_id = previous->device_id,
+                               .class_code = previous->class_code, .header_type = previous->header_type,
+                               .multifunction = previous->multifunction, .is_pcie = previous->is_pcie,
+                               .flr = previous->flr, .af_flr = previous->af_flr, .has_pm = previous->has_pm,
+                               .pm_no_soft_reset = previous->pm_no_soft_reset };
+        d->pcie_type = previous->pcie_type;
+        d->serial = strdup(previous->serial);
+        d->parent_conventional = previous->parent_conventional;
+        return true;
+}
+
+int device_load(const char *root, PciAccess *pci, const PtAddress *address, const Device *previous, Device **ret) {
         _cleanup_(device_freep) Device *d = calloc(1, sizeof(*d));
         _cleanup_free_ char *devdir = NULL, *reset = NULL, *override = NULL;
         uint8_t config[4096];
@@ -190,7 +207,8 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, Devi
                 return r;
 
         /* IDs as the kernel reports them (quirks applied); config space for what only it knows. */
-        if (pci_access_read_config(pci, address, config, sizeof(config), &config_len) >= 0)
+        bool kept = config_from_previous(root, previous, &cfg, d);
+        if (!kept && pci_access_read_config(pci, address, config, sizeof(config), &config_len) >= 0)
                 (void) pt_pci_config_parse(config, config_len, &cfg);
         d->off_bus = cfg.off_bus;
         d->vendor_id = read_id(root, d->bdf, "vendor", cfg.vendor_id);
@@ -213,14 +231,15 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, Devi
         d->header_type = cfg.header_type;
         d->multifunction = cfg.multifunction;
         d->is_pcie = cfg.is_pcie;
-        d->pcie_type = cfg.is_pcie ? pt_pcie_type_to_string(cfg.pcie_type) : "";
+        if (!kept)
+                d->pcie_type = cfg.is_pcie ? pt_pcie_type_to_string(cfg.pcie_type) : "";
         /* PCI-PCI and CardBus bridges by header, host bridges by class; an LPC bridge is an endpoint. */
         d->is_bridge = cfg.header_type == 1 || cfg.header_type == 2 || (d->class_code >> 8) == 0x0600;
         d->flr = cfg.flr;
         d->af_flr = cfg.af_flr;
         d->has_pm = cfg.has_pm;
         d->pm_no_soft_reset = cfg.pm_no_soft_reset;
-        if (cfg.has_serial) {
+        if (!kept && cfg.has_serial) {
                 if (asprintf(&d->serial, "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x",
                              (unsigned) (cfg.serial >> 56) & 0xff, (unsigned) (cfg.serial >> 48) & 0xff,
                              (unsigned) (cfg.serial >> 40) & 0xff, (unsigned) (cfg.serial >> 32) & 0xff,
@@ -241,7 +260,7 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, Devi
                 return r;
 
         d->parent_bridge = read_parent_bridge(root, d->bdf);
-        if (d->parent_bridge) {
+        if (d->parent_bridge && !kept) {
                 PtAddress pa;
                 uint8_t pconfig[256];
                 size_t plen;

@@ -53,7 +53,10 @@ typedef struct Device {
         bool failed;    /* a reset left it not answering, or it could not be given back */
 } Device;
 
-int device_load(const char *sysfs_root, PciAccess *pci, const PtAddress *address, Device **ret);
+/* Reads the device at address. With 'previous' (the same device, still answering), what only config space says
+ * is taken from it instead of read again. */
+int device_load(const char *sysfs_root, PciAccess *pci, const PtAddress *address, const Device *previous,
+                Device **ret);
 Device *device_free(Device *d);
 static inline void device_freep(Device **d) {
         device_free(*d);

@@ -76,7 +76,7 @@ int inventory_enumerate(Inventory *inv, const char *sysfs_root, PciAccess *pci) 
         inventory_done(inv);
         for (size_t i = 0; i < n; i++) {
                 Device *d;
-                r = device_load(sysfs_root, pci, &addrs[i], &d);
+                r = device_load(sysfs_root, pci, &addrs[i], NULL, &d);
                 if (r == -ENODEV)
                         continue; /* gone between the scan and the load */
                 if (r < 0) {

@@ -124,11 +124,10 @@ static void run_next(Manager *m) {
                         job_free(j);
                         continue;
                 }
-                m->current = j; /* before the state change is signalled: the guest is "starting" now */
-                if (j->guest)
-                        guest_dbus_emit_changed(m, j->guest);
-                m->current = NULL;
                 start_job(m, j);
+                /* The worker is under way; the guest is "starting" (or "stopping") now. */
+                if (m->current == j && j->guest)
+                        guest_dbus_emit_changed(m, j->guest);
         }
 }
 

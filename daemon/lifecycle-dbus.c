@@ -312,13 +312,16 @@ static int reply_started(Manager *m, Job *j) {
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ssbbis)");
         for (size_t i = 0; r >= 0 && i < j->n_devices; i++) {
-                const Assignment *a = assignments_find(&m->assignments, j->devices[i].bdf);
+                const JobDevice *jd = &j->devices[i];
+                const Assignment *a = assignments_find(&m->assignments, jd->bdf);
                 PtAddress addr;
-                const Device *d = pt_address_parse_bdf(j->devices[i].bdf, &addr, NULL) >= 0 ?
+                const Device *d = pt_address_parse_bdf(jd->bdf, &addr, NULL) >= 0 ?
                                   inventory_find(&m->inventory, &addr) : NULL;
                 if (!a)
                         continue;
-                r = sd_bus_message_append(reply, "(ssbbis)", a->stored.address, d ? strempty(d->driver) : "",
+                /* Sent before the model is re-read: a claimed device is on its stub, the others as they were. */
+                const char *driver = jd->claimed ? jd->stub : d ? strempty(d->driver) : "";
+                r = sd_bus_message_append(reply, "(ssbbis)", a->stored.address, driver,
                                           (int) a->stored.managed, (int) a->stored.permissive, a->stored.vslot,
                                           strempty(a->stored.options));
         }
@@ -327,6 +330,25 @@ static int reply_started(Manager *m, Job *j) {
         if (r >= 0)
                 r = sd_bus_send(NULL, reply, NULL);
         return r;
+}
+
+static void reply(Manager *m, Job *j) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+        if (j->error) {
+                set_job_error(m, j, &error);
+                r = sd_bus_reply_method_error(j->request, &error);
+        } else if (j->kind == JOB_START_GUEST)
+                r = reply_started(m, j);
+        else if (j->kind == JOB_HIDE)
+                r = sd_bus_reply_method_return(j->request, "s", j->devices[0].bdf);
+        else if (j->kind == JOB_RESET)
+                r = sd_bus_reply_method_return(j->request, "s",
+                                               j->devices[0].reset_method ? j->devices[0].reset_method : "");
+        else
+                r = sd_bus_reply_method_return(j->request, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to reply to %s: %m", sd_bus_message_get_member(j->request));
 }
 
 void lifecycle_finish(Manager *m, Job *j) {
@@ -342,6 +364,11 @@ void lifecycle_finish(Manager *m, Job *j) {
         }
         if (j->kind == JOB_HIDE && j->error)
                 hide_undo(m, j);
+        /* The caller hears first. Nothing else runs on the main loop until the model below is brought up to
+         * date, so the next request, this caller's included, sees it updated. */
+        if (j->request)
+                reply(m, j);
+
         int r = manager_reload_lifecycle(m);
         if (r < 0)
                 log_warning_errno(r, "Failed to re-read the managed-mode records: %m");
@@ -359,24 +386,6 @@ void lifecycle_finish(Manager *m, Job *j) {
                                     start ? "started" : "stopped", j->n_devices);
                 guest_dbus_emit_changed(m, j->guest);
         }
-        if (!j->request)
-                return;
-
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        if (j->error) {
-                set_job_error(m, j, &error);
-                r = sd_bus_reply_method_error(j->request, &error);
-        } else if (j->kind == JOB_START_GUEST)
-                r = reply_started(m, j);
-        else if (j->kind == JOB_HIDE)
-                r = sd_bus_reply_method_return(j->request, "s", j->devices[0].bdf);
-        else if (j->kind == JOB_RESET)
-                r = sd_bus_reply_method_return(j->request, "s",
-                                               j->devices[0].reset_method ? j->devices[0].reset_method : "");
-        else
-                r = sd_bus_reply_method_return(j->request, NULL);
-        if (r < 0)
-                log_warning_errno(r, "Failed to reply to %s: %m", sd_bus_message_get_member(j->request));
 }
 
 static int enqueue_guest_job(sd_bus_message *msg, Manager *m, JobKind kind, sd_bus_error *error) {

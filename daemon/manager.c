@@ -148,7 +148,7 @@ static void refresh_device(Manager *m, const PtAddress *a) {
         Device *d = inventory_find(&m->inventory, a);
         if (!d)
                 return;
-        int r = device_load(m->sysfs_root, m->pci, a, &fresh);
+        int r = device_load(m->sysfs_root, m->pci, a, d, &fresh);
         if (r == -ENODEV) {
                 device_removed(m, d);
                 return;
@@ -196,7 +196,7 @@ void manager_refresh_devices(Manager *m, char *const *bdfs) {
 
 static void device_added(Manager *m, const PtAddress *a) {
         Device *d;
-        int r = device_load(m->sysfs_root, m->pci, a, &d);
+        int r = device_load(m->sysfs_root, m->pci, a, NULL, &d);
         if (r < 0) {
                 if (r != -ENODEV)
                         log_warning_errno(r, "Failed to read new device: %m");

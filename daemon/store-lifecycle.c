@@ -45,9 +45,9 @@ static int load_rows(Store *s, const char *sql, size_t item_size, bool (*fill)(s
         sqlite3_stmt *st = NULL;
         char *list = NULL;
         size_t count = 0;
-        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return sql_error(s, rc, what);
+        int rc, r = store_statement(s, sql, &st);
+        if (r < 0)
+                return r;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 char *grown = realloc(list, (count + 1) * item_size);
                 if (!grown) {
@@ -62,7 +62,7 @@ static int load_rows(Store *s, const char *sql, size_t item_size, bool (*fill)(s
                         break;
                 }
         }
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         if (rc != SQLITE_DONE) {
                 for (size_t i = 0; i < count; i++)
                         done(list + i * item_size);
@@ -137,15 +137,15 @@ int store_load_running(Store *s, char ***ret) {
         int rc;
         if (!l)
                 return -ENOMEM;
-        rc = sqlite3_prepare_v2(s->db, "SELECT name FROM guests WHERE running ORDER BY name", -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return sql_error(s, rc, "reading running guests");
+        int r = store_statement(s, "SELECT name FROM guests WHERE running ORDER BY name", &st);
+        if (r < 0)
+                return r;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
                 if (pt_strv_push(&l, column_dup(st, 0)) < 0) {
-                        sqlite3_finalize(st);
+                        sqlite3_reset(st);
                         return -ENOMEM;
                 }
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         if (rc != SQLITE_DONE)
                 return sql_error(s, rc, "reading running guests");
         *ret = TAKE_PTR(l);
@@ -155,15 +155,15 @@ int store_load_running(Store *s, char ***ret) {
 /* One statement with text parameters as one transaction; returns the number of rows changed. */
 static int change(Store *s, const char *sql, const char *what, const char *a, const char *b) {
         sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return sql_error(s, rc, what);
+        int r = store_statement(s, sql, &st);
+        if (r < 0)
+                return r;
         if (a)
                 sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
         if (b)
                 sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        sqlite3_finalize(st);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
         if (rc == SQLITE_CONSTRAINT)
                 return -EEXIST;
         if (rc != SQLITE_DONE)
@@ -172,10 +172,8 @@ static int change(Store *s, const char *sql, const char *what, const char *a, co
 }
 
 int store_hide(Store *s, const char *address, const char *driver) {
-        char sql[128];
-        snprintf(sql, sizeof(sql), "INSERT INTO hidden (address, driver, hidden) VALUES (?, ?, %lld)",
-                 (long long) time(NULL));
-        int r = change(s, sql, "hiding", address, driver);
+        int r = change(s, "INSERT INTO hidden (address, driver, hidden) "
+                          "VALUES (?, ?, CAST(strftime('%s', 'now') AS INTEGER))", "hiding", address, driver);
         return r < 0 ? r : 0;
 }
 
@@ -188,17 +186,13 @@ int store_op_begin(Store *s, const char *kind, const char *guest, const char *ad
                    int64_t *ret_id) {
         sqlite3_stmt *op = NULL, *h = NULL;
         int64_t now = (int64_t) time(NULL);
-        int r, rc;
+        int r;
 
-        if ((r = store_exec(s, "BEGIN IMMEDIATE")) < 0)
+        if ((r = store_run(s, "BEGIN IMMEDIATE")) < 0)
                 return r;
-        rc = sqlite3_prepare_v2(s->db,
-                                "INSERT INTO operations (kind, guest, address, original_driver, original_module, step, "
-                                "started) VALUES (?, ?, ?, ?, ?, 'begin', ?)", -1, &op, NULL);
-        if (rc != SQLITE_OK) {
-                r = sql_error(s, rc, "journaling an operation");
+        if ((r = store_statement(s, "INSERT INTO operations (kind, guest, address, original_driver, original_module, "
+                                    "step, started) VALUES (?, ?, ?, ?, ?, 'begin', ?)", &op)) < 0)
                 goto rollback;
-        }
         sqlite3_bind_text(op, 1, kind, -1, SQLITE_STATIC);
         sqlite3_bind_text(op, 2, strempty(guest), -1, SQLITE_STATIC);
         sqlite3_bind_text(op, 3, strempty(address), -1, SQLITE_STATIC);
@@ -209,13 +203,9 @@ int store_op_begin(Store *s, const char *kind, const char *guest, const char *ad
                 goto rollback;
         *ret_id = sqlite3_last_insert_rowid(s->db);
         if (hold) {
-                rc = sqlite3_prepare_v2(s->db,
-                                        "INSERT OR REPLACE INTO holds (address, stub, original_driver, "
-                                        "original_module, holder, since) VALUES (?, ?, ?, ?, ?, ?)", -1, &h, NULL);
-                if (rc != SQLITE_OK) {
-                        r = sql_error(s, rc, "recording a hold");
+                if ((r = store_statement(s, "INSERT OR REPLACE INTO holds (address, stub, original_driver, "
+                                            "original_module, holder, since) VALUES (?, ?, ?, ?, ?, ?)", &h)) < 0)
                         goto rollback;
-                }
                 sqlite3_bind_text(h, 1, hold->address, -1, SQLITE_STATIC);
                 sqlite3_bind_text(h, 2, hold->stub, -1, SQLITE_STATIC);
                 sqlite3_bind_text(h, 3, hold->original_driver, -1, SQLITE_STATIC);
@@ -225,13 +215,9 @@ int store_op_begin(Store *s, const char *kind, const char *guest, const char *ad
                 if ((r = step_bound(s, h, "recording a hold")) < 0)
                         goto rollback;
         }
-        sqlite3_finalize(op);
-        sqlite3_finalize(h);
-        return store_exec(s, "COMMIT");
+        return store_run(s, "COMMIT");
 rollback:
-        sqlite3_finalize(op);
-        sqlite3_finalize(h);
-        (void) store_exec(s, "ROLLBACK");
+        (void) store_run(s, "ROLLBACK");
         return r;
 }
 
@@ -246,7 +232,7 @@ int store_op_end(Store *s, int64_t id, const StoreOpEnd *e) {
         char idtext[32];
         int r;
         snprintf(idtext, sizeof(idtext), "%lld", (long long) id);
-        if ((r = store_exec(s, "BEGIN IMMEDIATE")) < 0)
+        if ((r = store_run(s, "BEGIN IMMEDIATE")) < 0)
                 return r;
         if ((r = change(s, "DELETE FROM operations WHERE id = ?", "ending an operation", idtext, NULL)) < 0)
                 goto rollback;
@@ -258,8 +244,8 @@ int store_op_end(Store *s, int64_t id, const StoreOpEnd *e) {
                                         "UPDATE guests SET running = 0 WHERE name = ?",
                         "recording the guest state", e->running_guest, NULL)) < 0)
                 goto rollback;
-        return store_exec(s, "COMMIT");
+        return store_run(s, "COMMIT");
 rollback:
-        (void) store_exec(s, "ROLLBACK");
+        (void) store_run(s, "ROLLBACK");
         return r;
 }

@@ -6,13 +6,24 @@
 
 #include "store.h"
 
+#define STORE_STATEMENT_CACHE 32
+
 struct Store {
         sqlite3 *db;
         char *path;
+        /* Statements prepared once and kept, keyed by the address of their SQL literal. */
+        struct {
+                const char *sql;
+                sqlite3_stmt *st;
+        } cache[STORE_STATEMENT_CACHE];
 };
 
 /* Logs and maps an SQLite result code to a negative errno. */
 int sql_error(Store *s, int rc, const char *what);
 int store_exec(Store *s, const char *sql);
+/* A kept statement for sql, which must be a string literal; reset and unbound, ready to bind. */
+int store_statement(Store *s, const char *sql, sqlite3_stmt **ret);
+/* Runs one kept statement that returns no rows (BEGIN IMMEDIATE, COMMIT, ROLLBACK, ...). */
+int store_run(Store *s, const char *sql);
 /* Steps a statement that returns no rows, then resets it for the next bindings. */
 int step_bound(Store *s, sqlite3_stmt *st, const char *what);

@@ -72,6 +72,41 @@ int store_exec(Store *s, const char *sql) {
         return 0;
 }
 
+int store_statement(Store *s, const char *sql, sqlite3_stmt **ret) {
+        size_t i;
+        for (i = 0; i < STORE_STATEMENT_CACHE && s->cache[i].sql; i++)
+                if (s->cache[i].sql == sql) {
+                        sqlite3_reset(s->cache[i].st);
+                        sqlite3_clear_bindings(s->cache[i].st);
+                        *ret = s->cache[i].st;
+                        return 0;
+                }
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v3(s->db, sql, -1, i < STORE_STATEMENT_CACHE ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+                                    NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(s, rc, "preparing a statement");
+        if (i == STORE_STATEMENT_CACHE) {
+                /* Never expected (the statements are a fixed set); correctness does not depend on the cache. */
+                sqlite3_finalize(s->cache[0].st);
+                i = 0;
+        }
+        s->cache[i].sql = sql;
+        s->cache[i].st = st;
+        *ret = st;
+        return 0;
+}
+
+int store_run(Store *s, const char *sql) {
+        sqlite3_stmt *st;
+        int r = store_statement(s, sql, &st);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_error(s, rc, sql);
+}
+
 const char *store_path(const Store *s) {
         return s->path;
 }
@@ -79,6 +114,8 @@ const char *store_path(const Store *s) {
 Store *store_free(Store *s) {
         if (!s)
                 return NULL;
+        for (size_t i = 0; i < STORE_STATEMENT_CACHE; i++)
+                sqlite3_finalize(s->cache[i].st);
         if (s->db)
                 sqlite3_close_v2(s->db);
         free(s->path);

@@ -8,5 +8,6 @@
  * (it finishes, or not, on its own) and -ETIMEDOUT is returned. Otherwise the write's own result. */
 int sysfs_write_timeout(const char *root, const char *relpath, const char *value, uint64_t timeout_usec);
 
-/* Config space answers: not every byte of the header reads 0xff. -ENXIO when the device is off the bus. */
+/* Config space answers: the revision and class dword does not read all ones. -ENXIO when the device is off the
+ * bus. */
 int sysfs_config_answers(const char *root, const char *bdf);

@@ -34,6 +34,16 @@ copy_bin "$(command -v lspci)" /usr/bin/lspci
 copy_bin "$(command -v setpci)" /usr/bin/setpci
 copy_bin "$(command -v jq)" /usr/bin/jq
 cp /usr/share/misc/pci.ids "$R/usr/share/misc/pci.ids"
+# bench/lifecycle: its driver, and driverctl (a bash script) from the Debian package, unpacked, not installed.
+if [ -x "$B/bench/bench-lifecycle" ]; then
+	copy_bin "$B/bench/bench-lifecycle" /usr/bin/bench-lifecycle
+	if [ -x "$OUT/driverctl/usr/sbin/driverctl" ]; then
+		copy_bin /bin/bash /bin/bash
+		install -D -m 0755 "$OUT/driverctl/usr/sbin/driverctl" "$R/usr/sbin/driverctl"
+		copy_bin "$(command -v realpath)" /usr/bin/realpath
+		ln -sf /bin/busybox "$R/sbin/modprobe" # where driverctl calls it
+	fi
+fi
 
 # Modules and everything they depend on, resolved by the host's modprobe against the guest kernel's tree.
 MODULES="vfio vfio_iommu_type1 vfio_pci pci-stub xen-pciback xenfs e1000e e1000 virtio_pci virtio_net virtio_rng nvme"

@@ -3,6 +3,7 @@
 #
 #   sandbox/run.sh [demo]        build, boot, narrated demo, power off
 #   sandbox/run.sh test          in-VM checks, TAP on stdout
+#   sandbox/run.sh bench         bench/lifecycle in the VM (bench/lifecycle.sh runs it)
 #   sandbox/run.sh shell         interactive shell in the VM with ptctl (Ctrl-A X quits)
 #   sandbox/run.sh keep          VM keeps running in the background; hotplug from the host:
 #   sandbox/run.sh monitor 'device_add e1000e,id=hp1,bus=rp_hp1'   (HMP to the kept VM)
@@ -19,9 +20,9 @@ XEN=0
 for a in "$@"; do
 	case $a in
 		--xen) XEN=1 ;;
-		demo | test | shell | keep | console | stop) MODE=$a ;;
+		demo | test | bench | shell | keep | console | stop) MODE=$a ;;
 		monitor) MODE=monitor; break ;;
-		-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+		-h | --help) sed -n '2,15p' "$0"; exit 0 ;;
 		*) echo "run.sh: unknown argument '$a'" >&2; exit 2 ;;
 	esac
 done
@@ -54,7 +55,7 @@ if [ "${PT_NO_BUILD:-}" != 1 ]; then
 	if [ ! -f "$BUILD/build.ninja" ]; then
 		meson setup "$BUILD" "$top" -Dtests=false >/dev/null
 	fi
-	meson compile -C "$BUILD" passthrud ptctl >/dev/null
+	meson compile -C "$BUILD" >/dev/null
 fi
 "$top/sandbox/build-initramfs.sh" "$BUILD" "$OUT"
 KVER=$(cat "$OUT/kernel-version")
@@ -143,6 +144,8 @@ tail -n +1 -f --pid="$qemu" "$LOG" | while IFS= read -r line; do
 			[ "$MODE" = test ] && printf '%s\n' "${line#*PT-TAP: }" ;;
 		*PT-SAY:*)
 			[ "$MODE" = demo ] && printf '%s\n' "${line#*PT-SAY: }" ;;
+		*PT-BENCH:*)
+			[ "$MODE" = bench ] && printf '%s\n' "${line#*PT-BENCH: }" ;;
 		*PT-FATAL*)
 			printf '%s\n' "$line" >&2 ;;
 	esac

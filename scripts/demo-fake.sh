@@ -49,7 +49,9 @@ export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
 
 say "passthrud starts on a private system bus, reading that tree"
 run passthrud --help | head -3
-"$B/daemon/passthrud" --sysfs-root "$T/sys" --state-dir "$T/state" --runtime-dir "$T/run" 2>"$T/passthrud.log" &
+# --modprobe false: nothing here may load a module into this machine's kernel.
+"$B/daemon/passthrud" --sysfs-root "$T/sys" --state-dir "$T/state" --runtime-dir "$T/run" --modprobe false \
+	2>"$T/passthrud.log" &
 dpid=$!
 pids="$pids $dpid"
 until ptctl list >/dev/null 2>&1; do sleep 0.05; done
@@ -93,6 +95,19 @@ say "Bad guest names, bridges and double assignments are refused by name"
 run ptctl assign 'bad name' 02:00.0
 run ptctl assign guest3 00:1c.0
 run ptctl assign guest3 01:00.0
+
+say "Managed mode: guest4 starts (its NVMe controller goes to vfio-pci, FLR) and stops (back to nvme)"
+run ptctl assign guest4 02:00.0
+run ptctl start guest4
+run ptctl list
+run ptctl stop guest4
+run ptctl show 02:00.0 --json | grep -E '"(driver|state)"'
+
+say "The hide pool, and the kernel command line it needs at boot"
+run ptctl hide 00:19.0
+run ptctl hidden
+run ptctl boot-config --format vfio
+run ptctl unhide 00:19.0
 
 say "The inventory follows the kernel: someone binds 03:00.0 to vfio-pci by hand"
 echo vfio-pci > "$T/sys/bus/pci/devices/0000:03:00.0/driver_override"
