@@ -12,6 +12,7 @@
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
 #include "pt-util.h"
+#include "sysfs-write.h"
 #include "sysfs.h"
 
 static bool on_stub(const Device *d) {
@@ -138,8 +139,16 @@ static int plan_start(Manager *m, Job *j, sd_bus_error *error) {
                 return -ENOMEM;
         if (pt_strv_contains(m->running_guests, j->guest))
                 return sd_bus_error_setf(error, PT_ERROR_GUEST_RUNNING, "guest %s is already running", j->guest);
-        /* Decide on what sysfs says now, not on the last uevent. */
-        manager_refresh_devices(m, members);
+        /* uevents keep the model current, except for a device falling off the bus (or coming back), which
+         * tells nobody: ask each device, and re-read the ones whose answer changed. */
+        for (char **b = members; *b; b++) {
+                PtAddress addr;
+                Device *d = pt_address_parse_bdf(*b, &addr, NULL) >= 0 ? inventory_find(&m->inventory, &addr) : NULL;
+                if (d && (sysfs_config_answers(m->sysfs_root, d->bdf) == -ENXIO) != d->off_bus) {
+                        char *one[] = { *b, NULL };
+                        manager_refresh_devices(m, one);
+                }
+        }
         set = calloc(pt_strv_length(members) + 1, sizeof(Device *));
         if (!set)
                 return -ENOMEM;

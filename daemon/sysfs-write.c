@@ -22,6 +22,18 @@ typedef struct PendingWrite {
         int refs; /* the writer thread and the waiter */
 } PendingWrite;
 
+/* One long-lived thread does the writes, so a write costs a hand-over instead of a thread. A writer whose write
+ * timed out is abandoned to it (it exits when the write returns, if ever) and the next write gets a new one. */
+typedef struct Writer {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        PendingWrite *next;
+        bool abandoned;
+} Writer;
+
+static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
+static Writer *writer;
+
 static void pending_unref(PendingWrite *w) {
         pthread_mutex_lock(&w->lock);
         bool last = --w->refs == 0;
@@ -35,8 +47,7 @@ static void pending_unref(PendingWrite *w) {
         free(w);
 }
 
-static void *writer(void *p) {
-        PendingWrite *w = p;
+static void do_write(PendingWrite *w) {
         int r = 0;
         int fd = open(w->path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
@@ -57,13 +68,50 @@ static void *writer(void *p) {
         pthread_cond_signal(&w->cond);
         pthread_mutex_unlock(&w->lock);
         pending_unref(w);
+}
+
+static void *writer_main(void *p) {
+        Writer *wr = p;
+        for (;;) {
+                pthread_mutex_lock(&wr->lock);
+                while (!wr->next && !wr->abandoned)
+                        pthread_cond_wait(&wr->cond, &wr->lock);
+                PendingWrite *w = TAKE_PTR(wr->next);
+                pthread_mutex_unlock(&wr->lock);
+                if (!w)
+                        break; /* abandoned, and its write is done */
+                do_write(w);
+        }
+        pthread_mutex_destroy(&wr->lock);
+        pthread_cond_destroy(&wr->cond);
+        free(wr);
         return NULL;
+}
+
+static Writer *writer_new(void) {
+        Writer *wr = calloc(1, sizeof(*wr));
+        pthread_attr_t attr;
+        pthread_t t;
+        if (!wr)
+                return NULL;
+        pthread_mutex_init(&wr->lock, NULL);
+        pthread_cond_init(&wr->cond, NULL);
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        int r = pthread_create(&t, &attr, writer_main, wr);
+        pthread_attr_destroy(&attr);
+        if (r != 0) {
+                pthread_mutex_destroy(&wr->lock);
+                pthread_cond_destroy(&wr->cond);
+                free(wr);
+                return NULL;
+        }
+        return wr;
 }
 
 int sysfs_write_timeout(const char *root, const char *relpath, const char *value, uint64_t timeout_usec) {
         PendingWrite *w = calloc(1, sizeof(*w));
-        pthread_attr_t attr;
-        pthread_t t;
         struct timespec deadline;
         int r;
 
@@ -84,16 +132,21 @@ int sysfs_write_timeout(const char *root, const char *relpath, const char *value
                 return -ENOMEM;
         }
 
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 64 * 1024);
-        r = pthread_create(&t, &attr, writer, w);
-        pthread_attr_destroy(&attr);
-        if (r != 0) {
+        /* One write at a time: the writer has a single slot. */
+        pthread_mutex_lock(&writer_lock);
+        if (!writer)
+                writer = writer_new();
+        Writer *wr = writer;
+        if (!wr) {
+                pthread_mutex_unlock(&writer_lock);
                 w->refs = 1;
                 pending_unref(w);
-                return -r;
+                return -ENOMEM;
         }
+        pthread_mutex_lock(&wr->lock);
+        wr->next = w;
+        pthread_cond_signal(&wr->cond);
+        pthread_mutex_unlock(&wr->lock);
 
         clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += (time_t) (timeout_usec / 1000000);
@@ -108,6 +161,15 @@ int sysfs_write_timeout(const char *root, const char *relpath, const char *value
                         break;
         r = w->done ? w->result : -ETIMEDOUT;
         pthread_mutex_unlock(&w->lock);
+        if (r == -ETIMEDOUT) {
+                /* The writer stays in its write; the next one gets a fresh thread. */
+                pthread_mutex_lock(&wr->lock);
+                wr->abandoned = true;
+                pthread_cond_signal(&wr->cond);
+                pthread_mutex_unlock(&wr->lock);
+                writer = NULL;
+        }
+        pthread_mutex_unlock(&writer_lock);
         pending_unref(w);
         return r;
 }
