@@ -74,7 +74,19 @@ void manager_jobs_done(Manager *m) {
                 m->queue = j->next;
                 job_free(j);
         }
-        /* A job still on the worker thread is left to it: the process is exiting. */
+        /* An operation under way is let finish: every write has its timeout, so it does, and its journal entry
+         * is closed rather than left for the next start to reconcile. */
+        if (m->current) {
+                log_info("Waiting for the %s operation under way to finish", job_kind_to_string(m->current->kind));
+                Job *j = NULL;
+                while (read(m->job_pipe[0], &j, sizeof(j)) < 0 && errno == EINTR)
+                        ;
+                if (j) {
+                        m->current = NULL;
+                        lifecycle_finish(m, j);
+                        job_free(j);
+                }
+        }
         sd_event_source_disable_unref(m->job_source);
         m->job_source = NULL;
         store_free(m->worker_store);

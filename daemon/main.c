@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -96,6 +97,8 @@ int main(int argc, char *argv[]) {
         int r;
 
         log_setup();
+        /* A write to a peer that went away is an error to handle, not a reason to die. */
+        signal(SIGPIPE, SIG_IGN);
         r = parse_argv(argc, argv, &config);
         if (r <= 0)
                 return r == 0 ? EXIT_SUCCESS : 2;

@@ -64,13 +64,23 @@ static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
                         claim = streq(h->holder, STORE_HOLDER_HIDDEN) ||
                                 pt_strv_contains(m->running_guests, h->holder);
                         why = "its claim was interrupted";
-                }
+                } else if (!streq(h->holder, STORE_HOLDER_HIDDEN) && !pt_strv_contains(m->running_guests, h->holder) &&
+                           !hidden)
+                        why = "its guest is not running (an earlier write timed out or its reset failed)";
                 if (!why)
                         continue;
                 if (!d) {
                         pt_log_full(LOG_WARNING, PT_MESSAGE_RECOVERED, h->address, NULL, NULL,
                                     "Recovery: %s is not present; its record (original driver %s) is kept", h->address,
                                     isempty(h->original_driver) ? "none" : h->original_driver);
+                        continue;
+                }
+                if (d->off_bus) {
+                        /* No host driver gets a device that does not answer; it keeps its record. */
+                        pt_log_full(LOG_WARNING, PT_MESSAGE_RECOVERED, h->address, NULL, NULL,
+                                    "Recovery: %s does not answer; it stays as it is, recorded for %s", h->address,
+                                    isempty(h->original_driver) ? "the host" : h->original_driver);
+                        manager_set_flag(&m->failed, h->address, true);
                         continue;
                 }
                 JobDevice *jd = add(j, h->address, h->stub, h->original_driver, h->original_module, h->holder);

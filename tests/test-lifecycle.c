@@ -187,6 +187,34 @@ static void test_blocking_unbind(gconstpointer data) {
         harness_free(h);
 }
 
+/* SIGTERM while a write blocks: passthrud lets the operation time out and finish, exits 0, and at the next start
+ * sends the device the blocked write left behind home. */
+static void test_sigterm_while_blocked(gconstpointer data) {
+        Harness *h = harness_new("standard.topo");
+        const char *args[] = { "--write-timeout", "1", NULL };
+        harness_start_daemon(h, args);
+        ok(h, "assign", "g1", "02:00.0", NULL);
+        harness_ctl(h, "block drivers/nvme/unbind");
+        Pending p = {};
+        g_dbus_connection_call(h->conn, "org.passthru1", "/org/passthru1", "org.passthru1.Manager", "StartGuest",
+                               g_variant_new("(s)", "g1"), NULL, G_DBUS_CALL_FLAGS_NONE, 60000, NULL, on_reply, &p);
+        while (!harness_log_contains(h, "block bus/pci/drivers/nvme/unbind"))
+                g_main_context_iteration(NULL, FALSE);
+        harness_stop_daemon(h); /* fails the test unless it exits 0 */
+        while (!p.done)
+                g_main_context_iteration(NULL, TRUE);
+        g_free(p.error);
+
+        harness_ctl(h, "release drivers/nvme/unbind");
+        harness_start_daemon(h, args);
+        harness_assert_driver(h, "0000:02:00.0", "nvme", NULL);
+        g_assert_true(harness_wait_property(h, "0000:02:00.0", "State", "host"));
+        g_autofree char *state = harness_guest_state(h, "g1");
+        g_assert_cmpstr(state, ==, "stopped");
+        harness_stop_daemon(h);
+        harness_free(h);
+}
+
 static void test_offbus_after_reset(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
         ok(h, "assign", "g1", "01:00.0", "02:00.0", NULL);
@@ -294,6 +322,7 @@ int main(int argc, char *argv[]) {
         ADD("/lifecycle/unmanaged", "standard.topo", test_unmanaged);
         ADD("/lifecycle/rollback", "standard.topo", test_rollback);
         g_test_add_data_func("/lifecycle/blocking-unbind", NULL, test_blocking_unbind);
+        g_test_add_data_func("/lifecycle/sigterm-while-blocked", NULL, test_sigterm_while_blocked);
         ADD("/lifecycle/offbus-after-reset", "standard.topo", test_offbus_after_reset);
         ADD("/lifecycle/reset-policies", "standard.topo", test_reset_policies);
         ADD("/lifecycle/viability", "standard.topo", test_viability);
