@@ -54,6 +54,9 @@ static int plan_hide(Manager *m, Job *j, sd_bus_error *error) {
         if (d && d->is_bridge)
                 return sd_bus_error_setf(error, PT_ERROR_NOT_ASSIGNABLE, "%s is a bridge; bridges cannot be hidden",
                                          d->bdf);
+        if (d && d->stuck)
+                return sd_bus_error_setf(error, PT_ERROR_DEVICE_STUCK, "%s is stuck (a write to it timed out); "
+                                         "reset it with 'ptctl reset %s' first", d->bdf, d->bdf);
         int r = store_hide(m->store, jd->bdf, jd->stub);
         if (r < 0)
                 return r;

@@ -308,11 +308,11 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
 
-        /* Before the bus: nothing is offered until every device is where the journal says it belongs. */
-        r = manager_recover(m);
+        r = manager_jobs_setup(m);
         if (r < 0)
                 return r;
-        r = manager_jobs_setup(m);
+        /* Before the bus: nothing is offered until every device is where the journal says it belongs. */
+        r = manager_recover(m);
         if (r < 0)
                 return r;
 

@@ -38,6 +38,8 @@ void harness_free(Harness *h);
 
 /* ptctl with the harness's bus; returns the exit status. out/err may be NULL. */
 int harness_ptctl(Harness *h, char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
+/* ptctl ... that must succeed (its output is not wanted). */
+void harness_ptctl_ok(Harness *h, ...) G_GNUC_NULL_TERMINATED;
 /* ptctl ... that must fail with exit status 1 and say 'expected' on stderr. */
 void harness_ptctl_refused(Harness *h, const char *expected, ...) G_GNUC_NULL_TERMINATED;
 /* ptctl ... that must succeed and print JSON. */

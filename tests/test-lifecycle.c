@@ -8,26 +8,6 @@
 
 typedef HarnessFixture Fixture;
 
-static void ok(Harness *h, ...) G_GNUC_NULL_TERMINATED;
-static void ok(Harness *h, ...) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        va_list ap;
-        va_start(ap, h);
-        for (const char *a; (a = va_arg(ap, const char *));)
-                g_ptr_array_add(argv, (char *) a);
-        va_end(ap);
-        g_autofree char *err = NULL;
-        g_ptr_array_add(argv, NULL);
-        g_autofree char *cmd = g_strjoinv(" ", (char **) argv->pdata);
-        g_autofree char *shell = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS='%s' '%s' %s", h->bus_address,
-                                                 g_getenv("PT_PTCTL"), cmd);
-        int status;
-        char *sh[] = { "/bin/sh", "-c", shell, NULL };
-        g_assert_true(g_spawn_sync(NULL, sh, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status, NULL));
-        if (!g_spawn_check_wait_status(status, NULL))
-                g_error("ptctl %s failed: %s", cmd, err);
-}
-
 static void assert_state(Harness *h, const char *bdf, const char *state) {
         g_assert_true(harness_wait_property(h, bdf, "State", state));
 }
@@ -39,7 +19,7 @@ static void assert_guest(Harness *h, const char *guest, const char *state) {
 
 static void test_start_stop(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
-        ok(h, "assign", "g1", "02:00.0", "--vslot", "5", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "02:00.0", "--vslot", "5", NULL);
         harness_record_signals(h);
 
         g_autoptr(JsonNode) started = harness_ptctl_json(h, "start", "g1", "--json", NULL);
@@ -81,7 +61,7 @@ static void test_start_stop(Fixture *f, gconstpointer data) {
 
 static void test_unmanaged(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
-        ok(h, "assign", "g1", "00:19.0", "--unmanaged", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "00:19.0", "--unmanaged", NULL);
         harness_ptctl_refused(h, "device 0000:00:19.0 is still attached to host driver e1000e", "start", "g1", NULL);
         g_autofree char *name = harness_manager_call_error(h, "StartGuest", g_variant_new("(s)", "g1"));
         g_assert_cmpstr(name, ==, "org.passthru1.Error.StillAttached");
@@ -92,9 +72,9 @@ static void test_unmanaged(Fixture *f, gconstpointer data) {
         g_assert_cmpint(harness_write(h, "bus/pci/devices/0000:00:19.0/driver_override", "vfio-pci"), ==, 0);
         g_assert_cmpint(harness_write(h, "bus/pci/drivers/e1000e/unbind", "0000:00:19.0"), ==, 0);
         g_assert_cmpint(harness_write(h, "bus/pci/drivers_probe", "0000:00:19.0"), ==, 0);
-        ok(h, "start", "g1", NULL);
+        harness_ptctl_ok(h, "start", "g1", NULL);
         g_assert_true(harness_log_contains(h, "reset 0000:00:19.0 pm"));
-        ok(h, "stop", "g1", NULL);
+        harness_ptctl_ok(h, "stop", "g1", NULL);
         harness_assert_driver(h, "0000:00:19.0", "vfio-pci", "vfio-pci");
         assert_state(h, "0000:00:19.0", "claimed");
 }
@@ -115,7 +95,7 @@ static void test_rollback(Fixture *f, gconstpointer data) {
                 { "fail 0000:02:00.0/reset EIO", "reset of 0000:02:00.0 failed", "ResetFailed" },
         };
         /* 01:00.0 goes first: every failure on 02:00.0 has a completed device to undo. */
-        ok(h, "assign", "g1", "02:00.0", "01:00.0", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "02:00.0", "01:00.0", NULL);
         for (size_t i = 0; i < G_N_ELEMENTS(injections); i++) {
                 g_test_message("injecting: %s", injections[i].ctl);
                 harness_ctl(h, "%s", injections[i].ctl);
@@ -131,9 +111,9 @@ static void test_rollback(Fixture *f, gconstpointer data) {
                 g_assert_cmpstr(name, ==, want);
                 harness_ctl(h, "clear");
         }
-        ok(h, "start", "g1", NULL);
+        harness_ptctl_ok(h, "start", "g1", NULL);
         harness_assert_driver(h, "0000:01:00.0", "vfio-pci", "vfio-pci");
-        ok(h, "stop", "g1", NULL);
+        harness_ptctl_ok(h, "stop", "g1", NULL);
         harness_assert_driver(h, "0000:01:00.0", "igb", NULL);
         harness_assert_driver(h, "0000:02:00.0", "nvme", NULL);
 }
@@ -155,7 +135,7 @@ static void test_blocking_unbind(gconstpointer data) {
         Harness *h = harness_new("standard.topo");
         const char *args[] = { "--write-timeout", "1", NULL };
         harness_start_daemon(h, args);
-        ok(h, "assign", "g1", "02:00.0", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "02:00.0", NULL);
         harness_ctl(h, "block drivers/nvme/unbind");
 
         Pending p = {};
@@ -174,6 +154,7 @@ static void test_blocking_unbind(gconstpointer data) {
         assert_state(h, "0000:02:00.0", "stuck");
         assert_guest(h, "g1", "stopped");
         harness_ptctl_refused(h, "0000:02:00.0 is stuck", "start", "g1", NULL);
+        harness_ptctl_refused(h, "0000:02:00.0 is stuck (a write to it timed out)", "hide", "02:00.0", NULL);
 
         /* The driver lets go in the end; a reset clears the device and sends it home. */
         harness_ctl(h, "release drivers/nvme/unbind");
@@ -193,7 +174,7 @@ static void test_sigterm_while_blocked(gconstpointer data) {
         Harness *h = harness_new("standard.topo");
         const char *args[] = { "--write-timeout", "1", NULL };
         harness_start_daemon(h, args);
-        ok(h, "assign", "g1", "02:00.0", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "02:00.0", NULL);
         harness_ctl(h, "block drivers/nvme/unbind");
         Pending p = {};
         g_dbus_connection_call(h->conn, "org.passthru1", "/org/passthru1", "org.passthru1.Manager", "StartGuest",
@@ -217,7 +198,7 @@ static void test_sigterm_while_blocked(gconstpointer data) {
 
 static void test_offbus_after_reset(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
-        ok(h, "assign", "g1", "01:00.0", "02:00.0", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "01:00.0", "02:00.0", NULL);
         harness_ctl(h, "offbus-after-reset 0000:02:00.0");
         harness_ptctl_refused(h, "0000:02:00.0 does not answer after its flr reset", "start", "g1", NULL);
         harness_assert_driver(h, "0000:01:00.0", "igb", NULL);
@@ -227,14 +208,14 @@ static void test_offbus_after_reset(Fixture *f, gconstpointer data) {
         harness_ptctl_refused(h, "0000:02:00.0 does not answer", "start", "g1", NULL);
 
         harness_ctl(h, "onbus 0000:02:00.0");
-        ok(h, "reset", "02:00.0", NULL);
+        harness_ptctl_ok(h, "reset", "02:00.0", NULL);
         harness_assert_driver(h, "0000:02:00.0", "nvme", NULL);
         assert_state(h, "0000:02:00.0", "host");
-        ok(h, "start", "g1", NULL);
-        ok(h, "stop", "g1", NULL);
+        harness_ptctl_ok(h, "start", "g1", NULL);
+        harness_ptctl_ok(h, "stop", "g1", NULL);
 
         /* At stop: the guest is stopped, the device that fails its reset stays on the stub, the other goes home. */
-        ok(h, "start", "g1", NULL);
+        harness_ptctl_ok(h, "start", "g1", NULL);
         harness_ctl(h, "offbus-after-reset 0000:01:00.0");
         g_autofree char *name = harness_manager_call_error(h, "StopGuest", g_variant_new("(s)", "g1"));
         g_assert_cmpstr(name, ==, "org.passthru1.Error.ResetFailed");
@@ -242,23 +223,23 @@ static void test_offbus_after_reset(Fixture *f, gconstpointer data) {
         harness_assert_driver(h, "0000:01:00.0", "vfio-pci", "vfio-pci");
         harness_assert_driver(h, "0000:02:00.0", "nvme", NULL);
         harness_ctl(h, "onbus 0000:01:00.0");
-        ok(h, "reset", "01:00.0", NULL);
+        harness_ptctl_ok(h, "reset", "01:00.0", NULL);
         harness_assert_driver(h, "0000:01:00.0", "igb", NULL);
 }
 
 static void test_reset_policies(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
         /* Audio with no reset at all. */
-        ok(h, "assign", "g1", "00:1b.0", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "00:1b.0", NULL);
         harness_ptctl_refused(h, "0000:00:1b.0 has no usable reset: the kernel lists no reset method", "start", "g1", NULL);
         g_autofree char *name = harness_manager_call_error(h, "StartGuest", g_variant_new("(s)", "g1"));
         g_assert_cmpstr(name, ==, "org.passthru1.Error.NoReset");
         harness_assert_driver(h, "0000:00:1b.0", "snd_hda_intel", NULL);
-        ok(h, "unassign", "g1", NULL);
-        ok(h, "assign", "g1", "00:1b.0", "--reset-policy", "best-effort", NULL);
-        ok(h, "start", "g1", NULL);
+        harness_ptctl_ok(h, "unassign", "g1", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "00:1b.0", "--reset-policy", "best-effort", NULL);
+        harness_ptctl_ok(h, "start", "g1", NULL);
         harness_assert_driver(h, "0000:00:1b.0", "vfio-pci", "vfio-pci");
-        ok(h, "stop", "g1", NULL);
+        harness_ptctl_ok(h, "stop", "g1", NULL);
         harness_assert_driver(h, "0000:00:1b.0", "snd_hda_intel", NULL);
         g_autofree char *log = g_strdup(h->daemon_log);
         g_autofree char *text = NULL;
@@ -266,10 +247,10 @@ static void test_reset_policies(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(text, "Not resetting 0000:00:1b.0 (reset policy best-effort)"));
 
         /* Alone behind its root port, no FLR, PM keeps state: a bus reset, and it had no driver to go back to. */
-        ok(h, "assign", "g2", "03:00.0", NULL);
-        ok(h, "start", "g2", NULL);
+        harness_ptctl_ok(h, "assign", "g2", "03:00.0", NULL);
+        harness_ptctl_ok(h, "start", "g2", NULL);
         g_assert_true(harness_log_contains(h, "reset 0000:03:00.0 bus"));
-        ok(h, "stop", "g2", NULL);
+        harness_ptctl_ok(h, "stop", "g2", NULL);
         harness_assert_driver(h, "0000:03:00.0", "", NULL);
 
         harness_ptctl_refused(h, "reset_policy must be strict, best-effort or none", "assign", "g3", "00:19.0",
@@ -283,14 +264,14 @@ static void test_reset_policies(Fixture *f, gconstpointer data) {
 
 static void test_viability(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
-        ok(h, "assign", "g1", "06:00.0", "--group", NULL);
-        ok(h, "unassign", "g1", "06:03.0", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "06:00.0", "--group", NULL);
+        harness_ptctl_ok(h, "unassign", "g1", "06:03.0", NULL);
         harness_ptctl_refused(h, "IOMMU group 9 is not viable: 0000:06:03.0 is bound to host driver e1000", "start",
                               "g1", NULL);
         g_autofree char *name = harness_manager_call_error(h, "StartGuest", g_variant_new("(s)", "g1"));
         g_assert_cmpstr(name, ==, "org.passthru1.Error.GroupNotViable");
         /* Idle on a stub, the member no longer endangers the host; the bridge rule still wants it in. */
-        ok(h, "hide", "06:03.0", NULL);
+        harness_ptctl_ok(h, "hide", "06:03.0", NULL);
         harness_ptctl_refused(h, "0000:06:03.0 must be co-assigned to the same guest with 0000:06:00.0 (behind the "
                               "same conventional PCI bridge)", "start", "g1", NULL);
         harness_assert_driver(h, "0000:06:00.0", "e1000", NULL);
@@ -301,14 +282,14 @@ static void test_viability(Fixture *f, gconstpointer data) {
 
 static void test_pciback(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
-        ok(h, "assign", "g1", "01:00.0", "--driver", "pciback", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "01:00.0", "--driver", "pciback", NULL);
         g_autoptr(JsonNode) started = harness_ptctl_json(h, "start", "g1", "--json", NULL);
         JsonObject *d = json_array_get_object_element(json_node_get_array(started), 0);
         g_assert_cmpstr(json_object_get_string_member(d, "driver"), ==, "pciback");
         harness_assert_driver(h, "0000:01:00.0", "pciback", "pciback");
         g_autofree char *slots = harness_read(h, "bus/pci/drivers/pciback/slots");
         g_assert_cmpstr(slots, ==, "0000:01:00.0");
-        ok(h, "stop", "g1", NULL);
+        harness_ptctl_ok(h, "stop", "g1", NULL);
         harness_assert_driver(h, "0000:01:00.0", "e1000e", NULL);
         g_autofree char *after = harness_read(h, "bus/pci/drivers/pciback/slots");
         g_assert_cmpstr(after, ==, "");

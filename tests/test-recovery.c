@@ -6,13 +6,6 @@
 
 #include "harness.h"
 
-static void ptctl_ok(Harness *h, const char *a, const char *b) {
-        g_autofree char *err = NULL;
-        int r = harness_ptctl(h, NULL, &err, a, b, NULL);
-        if (r != 0)
-                g_error("ptctl %s %s failed: %s", a, b, err);
-}
-
 static guint crashes(Harness *h) {
         g_autofree char *log = harness_read(h, "fakekernel/log");
         guint n = 0;
@@ -62,8 +55,8 @@ static void test_start(gconstpointer data) {
                         g_assert_cmpstr(methods, ==, "flr pm bus");
                 }
         /* And it still works. */
-        ptctl_ok(h, "start", "g1");
-        ptctl_ok(h, "stop", "g1");
+        harness_ptctl_ok(h, "start", "g1", NULL);
+        harness_ptctl_ok(h, "stop", "g1", NULL);
         harness_assert_driver(h, "0000:02:00.0", "nvme", NULL);
         harness_stop_daemon(h);
         harness_free(h);
@@ -81,7 +74,7 @@ static void test_stop(gconstpointer data) {
         for (size_t i = 0; i < G_N_ELEMENTS(stop_steps); i++)
                 for (int before = 0; before <= 1; before++) {
                         g_autofree char *crash = g_strdup_printf("%s%s", stop_steps[i], before ? " before" : "");
-                        ptctl_ok(h, "start", "g1");
+                        harness_ptctl_ok(h, "start", "g1", NULL);
                         crash_during(h, crash, "stop", "g1");
                         assert_recovered(h);
                         harness_assert_driver(h, "0000:01:00.0", "igb", NULL);
@@ -110,13 +103,13 @@ static void test_hide_unhide(gconstpointer data) {
                         /* Recorded before the first write: the hide is completed. */
                         harness_assert_driver(h, "0000:00:19.0", "vfio-pci", "vfio-pci");
                         g_assert_true(harness_wait_property(h, "0000:00:19.0", "State", "hidden"));
-                        ptctl_ok(h, "unhide", "00:19.0");
+                        harness_ptctl_ok(h, "unhide", "00:19.0", NULL);
                         harness_assert_driver(h, "0000:00:19.0", "e1000e", NULL);
                 }
         for (size_t i = 0; i < G_N_ELEMENTS(unhide_steps); i++)
                 for (int before = 0; before <= 1; before++) {
                         g_autofree char *crash = g_strdup_printf("%s%s", unhide_steps[i], before ? " before" : "");
-                        ptctl_ok(h, "hide", "00:19.0");
+                        harness_ptctl_ok(h, "hide", "00:19.0", NULL);
                         crash_during(h, crash, "unhide", "00:19.0");
                         harness_assert_driver(h, "0000:00:19.0", "e1000e", NULL);
                         g_assert_true(harness_wait_property(h, "0000:00:19.0", "State", "host"));
