@@ -251,6 +251,11 @@ int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 pt_log_full(LOG_INFO, NULL, records[i].address, guest, NULL, "Assigned %s to guest %s (%s%s)",
                             records[i].address, guest, o.managed ? "managed" : "unmanaged",
                             o.permissive ? ", permissive" : "");
+                if (!streq(o.reset_policy, "strict"))
+                        pt_log_full(LOG_WARNING, NULL, records[i].address, guest, NULL,
+                                    "Reset policy of %s in guest %s relaxed to %s: it %s", records[i].address, guest,
+                                    o.reset_policy, streq(o.reset_policy, "none") ? "is never reset" :
+                                    "may start without a reset when none is usable");
         }
         sync_and_emit(m, assigned);
         if (new_guest)

@@ -131,19 +131,25 @@ static void on_reply(GObject *source, GAsyncResult *res, gpointer data) {
         p->done = TRUE;
 }
 
-static void test_blocking_unbind(gconstpointer data) {
+static const char *const short_timeout[] = { "--write-timeout", "1", NULL };
+
+/* passthrud with a 1 s write timeout, and guest g1's start under way, its unbind of 02:00.0 from nvme blocked. */
+static Harness *start_blocked(Pending *p) {
         Harness *h = harness_new("standard.topo");
-        const char *args[] = { "--write-timeout", "1", NULL };
-        harness_start_daemon(h, args);
+        harness_start_daemon(h, short_timeout);
         harness_ptctl_ok(h, "assign", "g1", "02:00.0", NULL);
         harness_ctl(h, "block drivers/nvme/unbind");
-
-        Pending p = {};
         g_dbus_connection_call(h->conn, "org.passthru1", "/org/passthru1", "org.passthru1.Manager", "StartGuest",
-                               g_variant_new("(s)", "g1"), NULL, G_DBUS_CALL_FLAGS_NONE, 60000, NULL, on_reply, &p);
-        /* While the unbind blocks, the bus answers. */
+                               g_variant_new("(s)", "g1"), NULL, G_DBUS_CALL_FLAGS_NONE, 60000, NULL, on_reply, p);
         while (!harness_log_contains(h, "block bus/pci/drivers/nvme/unbind"))
                 g_main_context_iteration(NULL, FALSE);
+        return h;
+}
+
+static void test_blocking_unbind(gconstpointer data) {
+        Pending p = {};
+        Harness *h = start_blocked(&p);
+        /* While the unbind blocks, the bus answers. */
         g_autoptr(JsonNode) status = harness_ptctl_json(h, "status", "--json", NULL);
         g_assert_false(p.done);
         assert_guest(h, "g1", "starting");
@@ -171,23 +177,15 @@ static void test_blocking_unbind(gconstpointer data) {
 /* SIGTERM while a write blocks: passthrud lets the operation time out and finish, exits 0, and at the next start
  * sends the device the blocked write left behind home. */
 static void test_sigterm_while_blocked(gconstpointer data) {
-        Harness *h = harness_new("standard.topo");
-        const char *args[] = { "--write-timeout", "1", NULL };
-        harness_start_daemon(h, args);
-        harness_ptctl_ok(h, "assign", "g1", "02:00.0", NULL);
-        harness_ctl(h, "block drivers/nvme/unbind");
         Pending p = {};
-        g_dbus_connection_call(h->conn, "org.passthru1", "/org/passthru1", "org.passthru1.Manager", "StartGuest",
-                               g_variant_new("(s)", "g1"), NULL, G_DBUS_CALL_FLAGS_NONE, 60000, NULL, on_reply, &p);
-        while (!harness_log_contains(h, "block bus/pci/drivers/nvme/unbind"))
-                g_main_context_iteration(NULL, FALSE);
+        Harness *h = start_blocked(&p);
         harness_stop_daemon(h); /* fails the test unless it exits 0 */
         while (!p.done)
                 g_main_context_iteration(NULL, TRUE);
         g_free(p.error);
 
         harness_ctl(h, "release drivers/nvme/unbind");
-        harness_start_daemon(h, args);
+        harness_start_daemon(h, short_timeout);
         harness_assert_driver(h, "0000:02:00.0", "nvme", NULL);
         g_assert_true(harness_wait_property(h, "0000:02:00.0", "State", "host"));
         g_autofree char *state = harness_guest_state(h, "g1");
@@ -245,6 +243,7 @@ static void test_reset_policies(Fixture *f, gconstpointer data) {
         g_autofree char *text = NULL;
         g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
         g_assert_nonnull(strstr(text, "Not resetting 0000:00:1b.0 (reset policy best-effort)"));
+        g_assert_nonnull(strstr(text, "Reset policy of 0000:00:1b.0 in guest g1 relaxed to best-effort"));
 
         /* Alone behind its root port, no FLR, PM keeps state: a bus reset, and it had no driver to go back to. */
         harness_ptctl_ok(h, "assign", "g2", "03:00.0", NULL);
