@@ -184,14 +184,15 @@ int binder_claim(Binder *b, const char *bdf, const char *stub, int64_t op, BindF
 }
 
 int binder_release(Binder *b, const char *bdf, const char *original_driver, const char *original_module,
-                   bool rebind, int64_t op, BindFailure *f) {
+                   const char *original_override, bool rebind, int64_t op, BindFailure *f) {
         int r;
 
         if (!device_present(b, bdf))
                 return fail(f, -ENODEV, "%s is not present", bdf);
-        r = write_device_attr(b, bdf, "driver_override", "\n");
+        r = write_device_attr(b, bdf, "driver_override", isempty(original_override) ? "\n" : original_override);
         if (r < 0)
-                return fail(f, r, "clearing driver_override of %s: %s", bdf, strerror(-r));
+                return fail(f, r, "%s driver_override of %s: %s", isempty(original_override) ? "clearing" : "restoring",
+                            bdf, strerror(-r));
         journal(b, op, "override-cleared");
 
         _cleanup_free_ char *driver = current_driver(b, bdf);

@@ -35,10 +35,11 @@ int binder_driver_module(const char *root, const char *driver, char **ret);
  * For pciback the slot is also added to new_slot, once. */
 int binder_claim(Binder *b, const char *bdf, const char *stub, int64_t op, BindFailure *f);
 
-/* Clears driver_override, unbinds from the stub, and binds the original driver by name (its module loaded
- * first if needed); with no original driver, or rebind=false, the kernel probes it / it stays driverless. */
+/* Puts driver_override back as it was (cleared, usually), unbinds from the stub, and binds the original driver by
+ * name (its module loaded first if needed); with no original driver the kernel probes it, and with rebind=false
+ * it stays driverless. */
 int binder_release(Binder *b, const char *bdf, const char *original_driver, const char *original_module,
-                   bool rebind, int64_t op, BindFailure *f);
+                   const char *original_override, bool rebind, int64_t op, BindFailure *f);
 
 /* Resets with this method (the kernel's reset_method is set for the one reset and restored), then checks that
  * the device still answers. method NULL: the kernel chooses. */

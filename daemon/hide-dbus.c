@@ -17,17 +17,7 @@ static Device *find(Manager *m, const char *bdf) {
         return pt_address_parse_bdf(bdf, &a, NULL) >= 0 ? inventory_find(&m->inventory, &a) : NULL;
 }
 
-static int original_of(Manager *m, JobDevice *jd, const char *driver) {
-        jd->original_driver = strdup(strempty(driver));
-        if (!jd->original_driver)
-                return -ENOMEM;
-        if (isempty(driver) || binder_driver_module(m->sysfs_root, driver, &jd->original_module) < 0)
-                jd->original_module = strdup("");
-        return jd->original_module ? 0 : -ENOMEM;
-}
-
-/* Claim for the pool when the device is there, on the host's side and in no running guest. */
-static int plan_claim(Manager *m, JobDevice *jd, const Device *d) {
+int hide_plan_claim(Manager *m, JobDevice *jd, const Device *d) {
         if (!d || (d->guest && d->running) || streq(strempty(d->driver), jd->stub))
                 return 0;
         jd->claim = true;
@@ -37,12 +27,8 @@ static int plan_claim(Manager *m, JobDevice *jd, const Device *d) {
         /* Back after a remove or a hot-unplug: it still belongs where the record says, not to whatever
          * grabbed it on the way in. */
         const StoredHold *h = manager_find_hold(m, d->bdf);
-        if (h) {
-                jd->original_driver = strdup(h->original_driver);
-                jd->original_module = strdup(h->original_module);
-                return jd->original_driver && jd->original_module ? 0 : -ENOMEM;
-        }
-        return original_of(m, jd, d->driver);
+        return h ? job_device_origin_hold(jd, h) :
+                   job_device_origin_current(jd, m->sysfs_root, d->driver, true);
 }
 
 static int plan_hide(Manager *m, Job *j, sd_bus_error *error) {
@@ -65,7 +51,7 @@ static int plan_hide(Manager *m, Job *j, sd_bus_error *error) {
         r = manager_reload_lifecycle(m);
         if (r < 0)
                 return r;
-        r = plan_claim(m, jd, d);
+        r = hide_plan_claim(m, jd, d);
         if (r < 0)
                 return r;
         j->noop = !jd->claim; /* nothing to do in sysfs: done */
@@ -91,21 +77,14 @@ static int plan_unhide(Manager *m, Job *j, sd_bus_error *error) {
         const StoredHold *h = manager_find_hold(m, jd->bdf);
         if (d && h) {
                 jd->release = true;
-                jd->original_driver = strdup(h->original_driver);
-                jd->original_module = strdup(h->original_module);
-                jd->holder = strdup(h->holder);
-                if (!jd->original_driver || !jd->original_module || !jd->holder)
+                if (job_device_origin_hold(jd, h) < 0)
                         return -ENOMEM;
-        } else if (d && !isempty(d->driver) && device_is_stub_driver(d->driver)) {
-                /* On a stub with no record of where it came from (it appeared hidden): the kernel probes it. */
+        } else if (d && ((!isempty(d->driver) && device_is_stub_driver(d->driver)) ||
+                         (!jd->rebind && !isempty(d->driver)))) {
+                /* On a stub with no record of where it came from (it appeared hidden), the kernel probes it;
+                 * with --no-rebind it leaves whatever driver it has. */
                 jd->release = true;
-                jd->original_driver = strdup("");
-                jd->original_module = strdup("");
-                if (!jd->original_driver || !jd->original_module)
-                        return -ENOMEM;
-        } else if (d && !jd->rebind && !isempty(d->driver)) {
-                jd->release = true; /* --no-rebind: it leaves whatever driver it has */
-                if (original_of(m, jd, "") < 0)
+                if (job_device_origin_current(jd, m->sysfs_root, "", false) < 0)
                         return -ENOMEM;
         }
         j->noop = !jd->release;
@@ -131,7 +110,7 @@ void manager_hide_pool_device_added(Manager *m, Device *d) {
                 return;
         Job *j = job_new(JOB_RECOVER, NULL);
         JobDevice *jd = j ? job_add_device(j, d->bdf) : NULL;
-        if (!jd || !(jd->stub = strdup(h->driver)) || plan_claim(m, jd, d) < 0) {
+        if (!jd || !(jd->stub = strdup(h->driver)) || hide_plan_claim(m, jd, d) < 0) {
                 job_free(j);
                 log_error("Out of memory claiming hidden device %s", d->bdf);
                 return;

@@ -79,24 +79,6 @@ static int plan_reset(Manager *m, const Device *d, char **members, const char *p
         return 0;
 }
 
-static int set_original(Manager *m, JobDevice *jd, const char *driver) {
-        jd->original_driver = strdup(strempty(driver));
-        if (!jd->original_driver)
-                return -ENOMEM;
-        if (isempty(driver))
-                jd->original_module = strdup("");
-        else if (binder_driver_module(m->sysfs_root, driver, &jd->original_module) < 0)
-                jd->original_module = strdup("");
-        return jd->original_module ? 0 : -ENOMEM;
-}
-
-static int set_from_hold(JobDevice *jd, const StoredHold *h) {
-        jd->original_driver = strdup(h->original_driver);
-        jd->original_module = strdup(h->original_module);
-        jd->holder = strdup(h->holder);
-        return jd->original_driver && jd->original_module && jd->holder ? 0 : -ENOMEM;
-}
-
 static int check_usable(const Device *d, const char *guest, sd_bus_error *error) {
         if (d->stuck)
                 return sd_bus_error_setf(error, PT_ERROR_DEVICE_STUCK,
@@ -197,7 +179,7 @@ static int plan_start(Manager *m, Job *j, sd_bus_error *error) {
                 if (!jd->stub || !jd->holder)
                         return -ENOMEM;
                 jd->claim = a->stored.managed && !streq(strempty(d->driver), jd->stub);
-                if (jd->claim && (r = set_original(m, jd, d->driver)) < 0)
+                if (jd->claim && (r = job_device_origin_current(jd, m->sysfs_root, d->driver, true)) < 0)
                         return r;
                 r = plan_reset(m, d, members, a->stored.reset_policy, false, jd, &why);
                 if (r == -ENOENT)
@@ -236,7 +218,7 @@ static int plan_stop(Manager *m, Job *j, sd_bus_error *error) {
                 /* Hidden meanwhile: it stays on its stub, and unhiding sends it home. */
                 if (h && streq(h->holder, j->guest) && !d->hidden) {
                         jd->release = true;
-                        if (set_from_hold(jd, h) < 0)
+                        if (job_device_origin_hold(jd, h) < 0)
                                 return -ENOMEM;
                 }
         }
@@ -273,7 +255,7 @@ static int plan_reset_device(Manager *m, Job *j, sd_bus_error *error) {
         if (h && !d->hidden && !streq(h->holder, STORE_HOLDER_HIDDEN) &&
             !pt_strv_contains(m->running_guests, h->holder)) {
                 jd->release = true;
-                return set_from_hold(jd, h);
+                return job_device_origin_hold(jd, h);
         }
         return 0;
 }

@@ -9,6 +9,7 @@
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
 #include "pt-util.h"
+#include "sysfs.h"
 
 static const char *const kind_names[] = {
         [JOB_START_GUEST] = "start", [JOB_STOP_GUEST] = "stop", [JOB_HIDE] = "hide",
@@ -38,6 +39,7 @@ Job *job_free(Job *j) {
                 free(d->stub);
                 free(d->original_driver);
                 free(d->original_module);
+                free(d->original_override);
                 free(d->holder);
         }
         free(j->devices);
@@ -59,6 +61,28 @@ JobDevice *job_add_device(Job *j, const char *bdf) {
         return d;
 }
 
+int job_device_origin_current(JobDevice *jd, const char *sysfs_root, const char *driver, bool keep_override) {
+        jd->original_driver = strdup(strempty(driver));
+        jd->original_override = keep_override ? sysfs_read_driver_override(sysfs_root, jd->bdf) : strdup("");
+        /* An override naming the stub it is claimed for is ours (or the udev rule's), not the admin's. */
+        if (jd->original_override && jd->stub && streq(jd->original_override, jd->stub)) {
+                free(jd->original_override);
+                jd->original_override = strdup("");
+        }
+        if (isempty(driver) || binder_driver_module(sysfs_root, driver, &jd->original_module) < 0)
+                jd->original_module = strdup("");
+        return jd->original_driver && jd->original_override && jd->original_module ? 0 : -ENOMEM;
+}
+
+int job_device_origin_hold(JobDevice *jd, const StoredHold *h) {
+        jd->original_driver = strdup(h->original_driver);
+        jd->original_module = strdup(h->original_module);
+        jd->original_override = strdup(h->original_override);
+        if (!jd->holder)
+                jd->holder = strdup(h->holder);
+        return jd->original_driver && jd->original_module && jd->original_override && jd->holder ? 0 : -ENOMEM;
+}
+
 static void take_failure(JobDevice *d, int r, const BindFailure *f) {
         d->error = r;
         d->stuck = d->stuck || f->stuck;
@@ -71,7 +95,8 @@ static void take_failure(JobDevice *d, int r, const BindFailure *f) {
  * undo is then the caller's (a rollback, or the recovery of the guest operation around it). */
 static int claim(Binder *b, JobDevice *d) {
         StoredHold hold = { .stub = d->stub, .original_driver = d->original_driver,
-                            .original_module = d->original_module, .holder = d->holder };
+                            .original_module = d->original_module, .original_override = d->original_override,
+                            .holder = d->holder };
         BindFailure f = {};
         int64_t op = 0;
         snprintf(hold.address, sizeof(hold.address), "%s", d->bdf);
@@ -106,7 +131,8 @@ static int release(Binder *b, JobDevice *d) {
                 snprintf(d->why, sizeof(d->why), "could not record the release of %s in the database", d->bdf);
                 return r;
         }
-        r = binder_release(b, d->bdf, d->original_driver, d->original_module, d->rebind, op, &f);
+        r = binder_release(b, d->bdf, d->original_driver, d->original_module, d->original_override, d->rebind, op,
+                           &f);
         if (r == -ENODEV) {
                 /* Gone from the bus: nothing to give back now; the hold goes, the device comes back fresh. */
                 (void) store_op_end(b->journal, op, &(StoreOpEnd) { .drop_hold = d->bdf });

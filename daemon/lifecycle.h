@@ -27,6 +27,7 @@ typedef struct JobDevice {
         char *stub;                     /* where a claim takes it */
         char *original_driver;          /* where a release takes it ("" = let the kernel probe) */
         char *original_module;
+        char *original_override;        /* its driver_override before the claim */
         char *holder;                   /* the hold a claim records */
         bool claim, release, rebind;
         bool reset;
@@ -63,6 +64,11 @@ static inline void job_freep(Job **j) {
         job_free(*j);
 }
 JobDevice *job_add_device(Job *j, const char *bdf);
+/* Where a release takes the device: where it is now (driver, the driver's module, driver_override read from
+ * sysfs; with keep_override false the override is to be cleared)... */
+int job_device_origin_current(JobDevice *jd, const char *sysfs_root, const char *driver, bool keep_override);
+/* ... or where its hold says it came from (the holder too). */
+int job_device_origin_hold(JobDevice *jd, const StoredHold *h);
 
 /* Runs the job to its end: the worker thread's whole work. Never fails as a function; the outcome is in j. */
 void job_execute(Job *j, Binder *b);

@@ -93,6 +93,9 @@ int method_list_hidden(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 
 /* hide-dbus.c */
 int hide_plan(Manager *m, Job *j, sd_bus_error *error);
+/* Plans claiming d for the hide pool (jd->stub set), unless it is on its stub already or in a running guest;
+ * where it goes back is its hold's record when it has one. */
+int hide_plan_claim(Manager *m, JobDevice *jd, const Device *d);
 void hide_undo(Manager *m, Job *j);
 void manager_hide_pool_device_added(Manager *m, Device *d);
 

@@ -28,16 +28,11 @@ static const StoredOperation *device_op(const StoredOperation *ops, size_t n, co
         return last;
 }
 
-static JobDevice *add(Job *j, const char *bdf, const char *stub, const char *original_driver,
-                      const char *original_module, const char *holder) {
-        JobDevice *jd = job_add_device(j, bdf);
-        if (!jd)
+static JobDevice *add(Job *j, const StoredHold *h) {
+        JobDevice *jd = job_add_device(j, h->address);
+        if (!jd || !(jd->stub = strdup(h->stub)) || job_device_origin_hold(jd, h) < 0)
                 return NULL;
-        jd->stub = strdup(stub);
-        jd->original_driver = strdup(original_driver);
-        jd->original_module = strdup(original_module);
-        jd->holder = strdup(holder);
-        return jd->stub && jd->original_driver && jd->original_module && jd->holder ? jd : NULL;
+        return jd;
 }
 
 static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, char ***settling) {
@@ -83,7 +78,7 @@ static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
                         manager_set_flag(&m->failed, h->address, true);
                         continue;
                 }
-                JobDevice *jd = add(j, h->address, h->stub, h->original_driver, h->original_module, h->holder);
+                JobDevice *jd = add(j, h);
                 if (!jd)
                         return -ENOMEM;
                 jd->claim = claim;
@@ -102,19 +97,9 @@ static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
                         planned = planned || streq(j->devices[k].bdf, h->address);
                 if (!d || planned || (d->guest && d->running) || streq(strempty(d->driver), h->driver))
                         continue;
-                /* Its record, if it has one, says where it came from; else whatever has it now. */
-                const StoredHold *hold = manager_find_hold(m, h->address);
-                _cleanup_free_ char *module = NULL;
-                if (hold)
-                        module = strdup(hold->original_module);
-                else if (isempty(d->driver) || binder_driver_module(m->sysfs_root, d->driver, &module) < 0)
-                        module = strdup("");
-                JobDevice *jd = module ? add(j, h->address, h->driver,
-                                             hold ? hold->original_driver : strempty(d->driver), module,
-                                             STORE_HOLDER_HIDDEN) : NULL;
-                if (!jd)
+                JobDevice *jd = job_add_device(j, h->address);
+                if (!jd || !(jd->stub = strdup(h->driver)) || hide_plan_claim(m, jd, d) < 0)
                         return -ENOMEM;
-                jd->claim = true;
                 pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, h->address, NULL, h->driver,
                             "Hidden device %s is on %s: claiming it for %s", h->address,
                             isempty(d->driver) ? "no driver" : d->driver, h->driver);

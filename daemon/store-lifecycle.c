@@ -15,6 +15,7 @@ void stored_hold_done(StoredHold *h) {
         free(h->stub);
         free(h->original_driver);
         free(h->original_module);
+        free(h->original_override);
         free(h->holder);
         *h = (StoredHold) {};
 }
@@ -81,7 +82,8 @@ static bool fill_hold(sqlite3_stmt *st, void *item) {
         h->original_driver = column_dup(st, 2);
         h->original_module = column_dup(st, 3);
         h->holder = column_dup(st, 4);
-        return h->stub && h->original_driver && h->original_module && h->holder;
+        h->original_override = column_dup(st, 5);
+        return h->stub && h->original_driver && h->original_module && h->holder && h->original_override;
 }
 
 static void done_hold(void *item) {
@@ -89,7 +91,8 @@ static void done_hold(void *item) {
 }
 
 int store_load_holds(Store *s, StoredHold **ret, size_t *n) {
-        return load_rows(s, "SELECT address, stub, original_driver, original_module, holder FROM holds ORDER BY address",
+        return load_rows(s, "SELECT address, stub, original_driver, original_module, holder, original_override FROM holds "
+                         "ORDER BY address",
                          sizeof(StoredHold), fill_hold, done_hold, (void **) ret, n, "reading holds");
 }
 
@@ -204,7 +207,8 @@ int store_op_begin(Store *s, const char *kind, const char *guest, const char *ad
         *ret_id = sqlite3_last_insert_rowid(s->db);
         if (hold) {
                 if ((r = store_statement(s, "INSERT OR REPLACE INTO holds (address, stub, original_driver, "
-                                            "original_module, holder, since) VALUES (?, ?, ?, ?, ?, ?)", &h)) < 0)
+                                            "original_module, holder, since, original_override) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                            &h)) < 0)
                         goto rollback;
                 sqlite3_bind_text(h, 1, hold->address, -1, SQLITE_STATIC);
                 sqlite3_bind_text(h, 2, hold->stub, -1, SQLITE_STATIC);
@@ -212,6 +216,7 @@ int store_op_begin(Store *s, const char *kind, const char *guest, const char *ad
                 sqlite3_bind_text(h, 4, hold->original_module, -1, SQLITE_STATIC);
                 sqlite3_bind_text(h, 5, hold->holder, -1, SQLITE_STATIC);
                 sqlite3_bind_int64(h, 6, now);
+                sqlite3_bind_text(h, 7, strempty(hold->original_override), -1, SQLITE_STATIC);
                 if ((r = step_bound(s, h, "recording a hold")) < 0)
                         goto rollback;
         }

@@ -52,6 +52,7 @@ static const char *const migrations[] = {
         "  address TEXT PRIMARY KEY,"
         "  stub TEXT NOT NULL,"
         "  original_driver TEXT NOT NULL, original_module TEXT NOT NULL,"
+        "  original_override TEXT NOT NULL DEFAULT '',"
         "  holder TEXT NOT NULL,"
         "  since INTEGER NOT NULL);",
 };

@@ -60,6 +60,7 @@ typedef struct StoredHold {
         char *stub;
         char *original_driver;  /* "" = it had none: the kernel probes it on release */
         char *original_module;  /* "" when built in or unknown */
+        char *original_override; /* its driver_override then, "" for none */
         char *holder;           /* a guest name, or STORE_HOLDER_HIDDEN */
 } StoredHold;
 

@@ -11,6 +11,13 @@
 #include "pt-util.h"
 #include "sysfs.h"
 
+char *sysfs_read_driver_override(const char *root, const char *bdf) {
+        _cleanup_free_ char *rel = sysfs_device_attr(bdf, "driver_override"), *v = NULL;
+        if (!rel || sysfs_read_string(root, rel, &v) < 0 || streq(v, "(null)"))
+                return strdup("");
+        return TAKE_PTR(v);
+}
+
 char *sysfs_device_attr(const char *bdf, const char *attr) {
         char *p = NULL;
         if (asprintf(&p, "bus/pci/devices/%s%s%s", bdf, attr ? "/" : "", strempty(attr)) < 0)

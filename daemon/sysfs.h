@@ -11,5 +11,8 @@ int sysfs_read_link_basename(const char *root, const char *relpath, char **ret);
 int sysfs_list_dir(const char *root, const char *relpath, char ***ret);     /* sorted, without . and .. */
 bool sysfs_exists(const char *root, const char *relpath);
 
+/* driver_override as it is now ("" when unset); nothing tells when someone writes it, so it is read fresh. */
+char *sysfs_read_driver_override(const char *root, const char *bdf);
+
 /* The device directory's attribute path: "bus/pci/devices/<bdf>/<attr>"; malloc'd. */
 char *sysfs_device_attr(const char *bdf, const char *attr);

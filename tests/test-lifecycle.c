@@ -79,6 +79,25 @@ static void test_unmanaged(Fixture *f, gconstpointer data) {
         assert_state(h, "0000:00:19.0", "claimed");
 }
 
+/* An admin's pinned driver_override (driverctl set-override, or a device parked on pci-stub) is put back as it
+ * was at stop, not just cleared. */
+static void test_original_override(Fixture *f, gconstpointer data) {
+        Harness *h = f->h;
+        g_assert_cmpint(harness_write(h, "bus/pci/devices/0000:03:00.0/driver_override", "pci-stub"), ==, 0);
+        g_assert_cmpint(harness_write(h, "bus/pci/drivers_probe", "0000:03:00.0"), ==, 0);
+        g_assert_cmpint(harness_write(h, "bus/pci/devices/0000:00:19.0/driver_override", "e1000e"), ==, 0);
+        harness_ptctl_ok(h, "assign", "g1", "03:00.0", NULL);
+        harness_ptctl_ok(h, "assign", "g2", "00:19.0", NULL);
+        harness_ptctl_ok(h, "start", "g1", NULL);
+        harness_ptctl_ok(h, "start", "g2", NULL);
+        harness_assert_driver(h, "0000:03:00.0", "vfio-pci", "vfio-pci");
+        harness_assert_driver(h, "0000:00:19.0", "vfio-pci", "vfio-pci");
+        harness_ptctl_ok(h, "stop", "g1", NULL);
+        harness_ptctl_ok(h, "stop", "g2", NULL);
+        harness_assert_driver(h, "0000:03:00.0", "pci-stub", "pci-stub");
+        harness_assert_driver(h, "0000:00:19.0", "e1000e", "e1000e");
+}
+
 typedef struct Injection {
         const char *ctl, *says, *error;
 } Injection;
@@ -300,6 +319,7 @@ int main(int argc, char *argv[]) {
         g_test_add(path, Fixture, topo, harness_fixture_setup, fn, harness_fixture_teardown)
         ADD("/lifecycle/start-stop", "standard.topo", test_start_stop);
         ADD("/lifecycle/unmanaged", "standard.topo", test_unmanaged);
+        ADD("/lifecycle/original-override", "standard.topo", test_original_override);
         ADD("/lifecycle/rollback", "standard.topo", test_rollback);
         g_test_add_data_func("/lifecycle/blocking-unbind", NULL, test_blocking_unbind);
         g_test_add_data_func("/lifecycle/sigterm-while-blocked", NULL, test_sigterm_while_blocked);
