@@ -59,7 +59,8 @@ show ptctl unassign guest2
 sib=$(ptctl list --all --json | jq -r --arg b "$br" '[.[] | select(.parent_bridge == "0000:00:09.0" and .address != $b)][0].address')
 ptctl assign guest3 "$br" --group > /dev/null
 ptctl unassign guest3 "$sib" > /dev/null
-say "   guest3 kept only $br of the bridge pair (unassign $sib); its IOMMU group is not viable:"
+say "   guest3 kept only $br of the bridge pair (unassign $sib); its start is refused, naming the device in the way"
+say "   (the IOMMU group is not viable; in a Xen dom0, without groups, the bridge rule says it)"
 show ptctl start guest3
 ptctl unassign guest3 > /dev/null
 say ""
