@@ -30,6 +30,12 @@ static const Command commands[] = {
         { "start", ptctl_cmd_start, "start GUEST [--json]",
           "Detach the guest's managed devices to their stub, reset all; print them for the toolstack" },
         { "stop", ptctl_cmd_stop, "stop GUEST", "Reset the guest's devices, return managed ones to their original driver" },
+        { "attach", ptctl_cmd_attach, "attach GUEST DEVICE [--vslot N] [--unmanaged] [--permissive] [--driver D] "
+          "[--reset-policy P]", "Hot-attach a device to a running guest (prepared as at its start)" },
+        { "detach", ptctl_cmd_detach, "detach GUEST DEVICE", "Hot-detach a device from a running guest (released as at "
+          "its stop)" },
+        { "can-migrate", ptctl_cmd_can_migrate, "can-migrate GUEST [--json]",
+          "Whether save, restore or live migration is possible (exit 1 when not), and why" },
         { "reset", ptctl_cmd_reset, "reset DEVICE", "Reset a device on a stub (flr, af_flr, pm, then bus) and check it answers" },
         { "hide", ptctl_cmd_hide, "hide DEVICE [--driver vfio-pci|pciback|pci-stub]",
           "Keep a device (or an address, for when one appears) away from host drivers, across reboots" },

@@ -12,20 +12,13 @@
 #include "passthru/pt-names.h"
 #include "pt-util.h"
 
-typedef struct AssignOptions {
-        bool managed, permissive, group;
-        int32_t vslot;
-        char extra[128]; /* toolstack options kept for the guest config, "key=value,..." */
-        char driver[16];  /* the stub, "" for the host's default */
-        char reset_policy[16];
-} AssignOptions;
 
 static void add_extra(AssignOptions *o, const char *key, const char *value) {
         size_t l = strlen(o->extra);
         snprintf(o->extra + l, sizeof(o->extra) - l, "%s%s=%s", l ? "," : "", key, value);
 }
 
-static int read_options(sd_bus_message *msg, AssignOptions *o, sd_bus_error *error) {
+int assign_options_read(sd_bus_message *msg, AssignOptions *o, sd_bus_error *error) {
         int r;
         *o = (AssignOptions) { .managed = true, .vslot = -1, .reset_policy = "strict" };
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
@@ -155,7 +148,7 @@ int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_read_strv(msg, &addresses);
         if (r < 0)
                 return r;
-        r = read_options(msg, &o, error);
+        r = assign_options_read(msg, &o, error);
         if (r < 0)
                 return r;
 

@@ -260,9 +260,15 @@ static int plan_reset_device(Manager *m, Job *j, sd_bus_error *error) {
         return 0;
 }
 
+int lifecycle_plan_reset(Manager *m, const Device *d, char **members, const char *policy, JobDevice *jd, char **why) {
+        return plan_reset(m, d, members, policy, false, jd, why);
+}
+
 int lifecycle_plan(Manager *m, Job *j, sd_bus_error *error) {
         if (m->store_problem && j->kind != JOB_RESET)
                 return sd_bus_error_set(error, PT_ERROR_STORE_CORRUPT, m->store_problem);
+        if (j->kind == JOB_ATTACH || j->kind == JOB_DETACH)
+                return hotplug_plan(m, j, error);
         if (j->guest && !assignments_has_guest(&m->assignments, j->guest))
                 return sd_bus_error_setf(error, PT_ERROR_UNKNOWN_GUEST, "no guest %s", j->guest);
         switch (j->kind) {
@@ -277,6 +283,9 @@ int lifecycle_plan(Manager *m, Job *j, sd_bus_error *error) {
                 return hide_plan(m, j, error);
         case JOB_RECOVER:
                 return 0;
+        case JOB_ATTACH:
+        case JOB_DETACH:
+                break;
         }
         return -EINVAL;
 }
@@ -289,7 +298,9 @@ static int set_job_error(Manager *m, const Job *j, sd_bus_error *error) {
                            d->driver_missing ? PT_ERROR_DRIVER_UNAVAILABLE :
                            d->reset_failed || d->failed ? PT_ERROR_RESET_FAILED : PT_ERROR_BIND_FAILED;
         const char *what = j->kind == JOB_START_GUEST ? "cannot start guest" :
-                           j->kind == JOB_STOP_GUEST ? "stopped guest" : NULL;
+                           j->kind == JOB_STOP_GUEST ? "stopped guest" :
+                           j->kind == JOB_ATTACH ? "cannot attach to guest" :
+                           j->kind == JOB_DETACH ? "cannot detach from guest" : NULL;
         return sd_bus_error_setf(error, name, "%s%s%s%s%s%s%s", what ? what : "", what ? " " : "",
                                  what ? j->guest : "", what ? ": " : "", strempty(j->message),
                                  d && d->stuck ? " (the device is marked stuck)" :
@@ -331,6 +342,10 @@ static void reply(Manager *m, Job *j) {
                 r = sd_bus_reply_method_error(j->request, &error);
         } else if (j->kind == JOB_START_GUEST)
                 r = reply_started(m, j);
+        else if (j->kind == JOB_ATTACH)
+                r = sd_bus_reply_method_return(j->request, "(ssbbis)", j->record.address, j->devices[0].stub,
+                                               (int) j->record.managed, (int) j->record.permissive, j->record.vslot,
+                                               strempty(j->record.options));
         else if (j->kind == JOB_HIDE)
                 r = sd_bus_reply_method_return(j->request, "s", j->devices[0].bdf);
         else if (j->kind == JOB_RESET)
@@ -360,7 +375,13 @@ void lifecycle_finish(Manager *m, Job *j) {
         if (j->request)
                 reply(m, j);
 
-        int r = manager_reload_lifecycle(m);
+        int r;
+        if (j->kind == JOB_ATTACH || j->kind == JOB_DETACH) {
+                r = manager_reload_assignments(m);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to re-read the assignments: %m");
+        }
+        r = manager_reload_lifecycle(m);
         if (r < 0)
                 log_warning_errno(r, "Failed to re-read the managed-mode records: %m");
         manager_refresh_devices(m, bdfs);

@@ -13,7 +13,8 @@
 
 static const char *const kind_names[] = {
         [JOB_START_GUEST] = "start", [JOB_STOP_GUEST] = "stop", [JOB_HIDE] = "hide",
-        [JOB_UNHIDE] = "unhide", [JOB_RESET] = "reset", [JOB_RECOVER] = "recover",
+        [JOB_UNHIDE] = "unhide", [JOB_RESET] = "reset", [JOB_RECOVER] = "recover", [JOB_ATTACH] = "attach",
+        [JOB_DETACH] = "detach",
 };
 
 const char *job_kind_to_string(JobKind kind) {
@@ -43,6 +44,7 @@ Job *job_free(Job *j) {
                 free(d->holder);
         }
         free(j->devices);
+        stored_assignment_done(&j->record);
         free(j->guest);
         free(j->message);
         sd_bus_message_unref(j->request);
@@ -251,8 +253,65 @@ static void stop_guest(Job *j, Binder *b) {
         }
 }
 
+/* Like a guest start for one device, the assignment recorded with the journal entry and undone with it. */
+static void attach(Job *j, Binder *b) {
+        JobDevice *d = &j->devices[0];
+        int64_t op = 0;
+        int r = store_attach_begin(b->journal, &j->record, &op);
+        if (r < 0) {
+                j->error = r;
+                j->message = strdup("could not record the attach in the database");
+                return;
+        }
+        if ((d->claim && claim(b, d) < 0) || (d->reset && reset(b, d, j->guest) < 0)) {
+                fail_job(j, 0);
+                bool undo = d->claim && !d->stuck && !d->failed;
+                if (undo)
+                        (void) release(b, d);
+                j->rolled_back = true;
+                r = store_detach_end(b->journal, op, j->guest, d->bdf, undo && d->released);
+        } else
+                r = store_op_end(b->journal, op, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to close the journal entry of the attach of %s: %m", d->bdf);
+        if (!j->error)
+                pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_ATTACHED, d->bdf, j->guest, d->stub,
+                            "Device %s attached to running guest %s", d->bdf, j->guest);
+}
+
+/* Like a guest stop for one device; the assignment goes only when the device is clean and back. */
+static void detach(Job *j, Binder *b) {
+        JobDevice *d = &j->devices[0];
+        int64_t op = 0;
+        int r = store_op_begin(b->journal, "detach", j->guest, d->bdf, NULL, &op);
+        if (r < 0) {
+                j->error = r;
+                j->message = strdup("could not record the detach in the database");
+                return;
+        }
+        if ((d->reset && reset(b, d, j->guest) < 0) || (d->release && release(b, d) < 0)) {
+                fail_job(j, 0);
+                (void) store_op_end(b->journal, op, NULL);
+                return;
+        }
+        r = store_detach_end(b->journal, op, j->guest, d->bdf, d->released || d->forget);
+        if (r < 0) {
+                j->error = r;
+                j->message = strdup("could not record the detach in the database");
+                return;
+        }
+        pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_DETACHED, d->bdf, j->guest, NULL,
+                    "Device %s detached from running guest %s", d->bdf, j->guest);
+}
+
 void job_execute(Job *j, Binder *b) {
         switch (j->kind) {
+        case JOB_ATTACH:
+                attach(j, b);
+                return;
+        case JOB_DETACH:
+                detach(j, b);
+                return;
         case JOB_START_GUEST:
                 start_guest(j, b);
                 return;

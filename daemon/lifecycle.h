@@ -20,6 +20,8 @@ typedef enum JobKind {
         JOB_UNHIDE,             /* give back (or leave driverless) */
         JOB_RESET,              /* reset one device; finishes a release a failed reset held up */
         JOB_RECOVER,            /* at start: finish or roll back what the journal says was under way */
+        JOB_ATTACH,             /* one device into a running guest: recorded, claimed, reset; all or nothing */
+        JOB_DETACH,             /* one device out of a running guest: reset, given back, record removed */
 } JobKind;
 
 typedef struct JobDevice {
@@ -36,6 +38,7 @@ typedef struct JobDevice {
 
         /* Outcome. */
         bool claimed, released, was_reset;
+        bool forget;                    /* JOB_DETACH of a device that is gone: its hold goes too */
         bool stuck, failed, driver_missing, reset_failed;
         int error;
         char why[512];
@@ -48,6 +51,7 @@ typedef struct Job {
         size_t n_devices;
         sd_bus_message *request;        /* to answer when done; NULL for the daemon's own jobs */
         bool noop;                      /* planned, and nothing to do in sysfs */
+        StoredAssignment record;        /* JOB_ATTACH: the assignment it makes */
 
         /* Outcome: 0, or the first failure (which device: failed_index). */
         int error;

@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
+#include "daemon-config.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru/pt-macros.h"
@@ -22,17 +24,20 @@ static void help(void) {
                "  --pci-ids FILE       PCI ID database for names (default %s)\n"
                "  --modprobe CMD       What loads a missing driver's module (default modprobe)\n"
                "  --write-timeout SEC  How long a sysfs write (unbind) may block before the device is\n"
-               "                       marked stuck (default 10)\n"
+               "                       marked stuck (default 10, or WriteTimeoutSec= in the config file)\n"
+               "  --config FILE        The configuration file (default %s; absent is fine)\n"
+               "  --clock-file FILE    For tests: read the wall clock (seconds) from FILE\n"
                "  -h --help            Show this help\n"
                "  --version            Show the version\n\n"
                "The system bus is found through $DBUS_SYSTEM_BUS_ADDRESS when set.\n"
                "Set PASSTHRUD_LOG_LEVEL=debug for debug messages.\n",
-               PT_BUS_NAME, PT_DEFAULT_SYSFS_ROOT, PT_DEFAULT_STATE_DIR, PT_DEFAULT_RUNTIME_DIR, PT_PCI_IDS_PATH);
+               PT_BUS_NAME, PT_DEFAULT_SYSFS_ROOT, PT_DEFAULT_STATE_DIR, PT_DEFAULT_RUNTIME_DIR, PT_PCI_IDS_PATH,
+               PT_DEFAULT_CONFIG_FILE);
 }
 
 static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
         enum { ARG_SYSFS_ROOT = 0x100, ARG_PROC_ROOT, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_UEVENT_SOURCE, ARG_PCI_IDS, ARG_MODPROBE,
-               ARG_WRITE_TIMEOUT, ARG_VERSION };
+               ARG_WRITE_TIMEOUT, ARG_CONFIG, ARG_CLOCK_FILE, ARG_VERSION };
         static const struct option options[] = {
                 { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
                 { "proc-root", required_argument, NULL, ARG_PROC_ROOT },
@@ -42,6 +47,8 @@ static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
                 { "pci-ids", required_argument, NULL, ARG_PCI_IDS },
                 { "modprobe", required_argument, NULL, ARG_MODPROBE },
                 { "write-timeout", required_argument, NULL, ARG_WRITE_TIMEOUT },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "clock-file", required_argument, NULL, ARG_CLOCK_FILE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
@@ -63,6 +70,8 @@ static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
                         break;
                 case ARG_PCI_IDS: c->pci_ids = optarg; break;
                 case ARG_MODPROBE: c->modprobe = optarg; break;
+                case ARG_CONFIG: c->config_file = optarg; break;
+                case ARG_CLOCK_FILE: c->clock_file = optarg; break;
                 case ARG_WRITE_TIMEOUT: {
                         char *end;
                         double sec = strtod(optarg, &end);
@@ -102,6 +111,19 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv, &config);
         if (r <= 0)
                 return r == 0 ? EXIT_SUCCESS : 2;
+
+        /* The file first, then what the command line says over it. */
+        _cleanup_free_ char *why = NULL;
+        uint64_t cli_timeout = config.write_timeout_usec;
+        daemon_config_defaults(&config.settings);
+        r = daemon_config_load(&config.settings, config.config_file ?: PT_DEFAULT_CONFIG_FILE, config.config_file,
+                               &why);
+        if (r < 0) {
+                log_error("Bad configuration: %s", why ? why : strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (cli_timeout)
+                config.settings.write_timeout_usec = cli_timeout;
 
         r = manager_new(&config, &m);
         if (r < 0)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stddef.h>
 
 #include "config.h"
 #include "log.h"
@@ -135,6 +136,10 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("StubDriver", "s", property_get_stub_driver, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("IommuGroups", "b", property_get_iommu_groups, 0, 0),
         SD_BUS_PROPERTY("DeviceCount", "u", property_get_device_count, 0, 0),
+        SD_BUS_PROPERTY("UeventsProcessed", "t", NULL, offsetof(Manager, uevents), 0),
+        SD_BUS_PROPERTY("RateLimitBurst", "u", NULL, offsetof(Manager, limiter.burst), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("RateLimitIntervalUSec", "t", NULL, offsetof(Manager, limiter.interval_usec),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_NAMES("ListDevices", NULL, , "ao", SD_BUS_PARAM(devices), method_list_devices,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetInventory", NULL, , "a" PT_INVENTORY_ENTRY_SIGNATURE, SD_BUS_PARAM(devices),
@@ -159,6 +164,13 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(address), method_hide, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Unhide", "sa{sv}", SD_BUS_PARAM(device) SD_BUS_PARAM(options), NULL, , method_unhide,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("AttachDevice", "ssa{sv}", SD_BUS_PARAM(guest) SD_BUS_PARAM(device)
+                                 SD_BUS_PARAM(options), "(ssbbis)", SD_BUS_PARAM(attached), method_attach_device,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("DetachDevice", "ss", SD_BUS_PARAM(guest) SD_BUS_PARAM(device), NULL, ,
+                                 method_detach_device, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CanMigrate", "s", SD_BUS_PARAM(guest), "bs", SD_BUS_PARAM(can)
+                                 SD_BUS_PARAM(reason), method_can_migrate, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ListHidden", NULL, , "a(sssss)", SD_BUS_PARAM(hidden), method_list_hidden,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("GuestAdded", "os", SD_BUS_PARAM(guest) SD_BUS_PARAM(name), 0),

@@ -25,7 +25,11 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         m->runtime_dir = strdup(c->runtime_dir);
         m->uevent_source = strdup(c->uevent_source);
         m->modprobe = strdup(c->modprobe ? c->modprobe : "modprobe");
-        m->write_timeout_usec = c->write_timeout_usec ? c->write_timeout_usec : 10 * 1000000ULL;
+        m->write_timeout_usec = c->settings.write_timeout_usec ? c->settings.write_timeout_usec : 10 * 1000000ULL;
+        ratelimit_init(&m->limiter, c->settings.rate_limit_burst ? c->settings.rate_limit_burst : 512,
+                       c->settings.rate_limit_interval_usec ? c->settings.rate_limit_interval_usec : 60 * 1000000ULL);
+        if (c->clock_file && !(m->clock_file = strdup(c->clock_file)))
+                return -ENOMEM;
         m->job_pipe[0] = m->job_pipe[1] = -EBADF;
         if (!m->sysfs_root || !m->proc_root || !m->state_dir || !m->runtime_dir || !m->uevent_source || !m->modprobe)
                 return -ENOMEM;
@@ -53,11 +57,14 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         udev_watch_free(m->udev);
         manager_jobs_done(m);
+        manager_hotplug_done(m);
         lifecycle_state_free(m);
         if (m->job_pipe[0] >= 0)
                 close(m->job_pipe[0]);
         /* The write end stays open: a worker still running may hand its job back into it. */
         free(m->modprobe);
+        free(m->clock_file);
+        ratelimit_done(&m->limiter);
         assignments_done(&m->assignments);
         store_free(m->store);
         free(m->store_problem);
@@ -128,6 +135,7 @@ static void device_removed(Manager *m, Device *d) {
         memcpy(bdf, d->bdf, sizeof(bdf));
         device_free(inventory_take(&m->inventory, &d->address));
         recheck_assignment(m, bdf, NULL);
+        manager_hotplug_removed(m, bdf);
 
         /* Group peers and the PF see their member and VF lists shrink. */
         for (char **p = peers; p && *p; p++) {
@@ -162,10 +170,12 @@ static void refresh_device(Manager *m, const PtAddress *a) {
         if (r <= 0)
                 return;
         device_dbus_emit_changed(m, d, changed);
-        if (old_driver && !streq(old_driver, d->driver))
+        if (old_driver && !streq(old_driver, d->driver)) {
                 pt_log_full(LOG_INFO, PT_MESSAGE_DRIVER_CHANGED, d->bdf, NULL, isempty(d->driver) ? NULL : d->driver,
                             "Device %s driver changed: %s -> %s", d->bdf, isempty(old_driver) ? "(none)" : old_driver,
                             isempty(d->driver) ? "(none)" : d->driver);
+                manager_hotplug_driver_changed(m, d);
+        }
 
         /* A VF's add uevent comes before the kernel links it to its PF: when the PF's VF list changes, the VFs
          * are read again, so they learn their PF. */
@@ -213,8 +223,9 @@ static void device_added(Manager *m, const PtAddress *a) {
         pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_ADDED, d->bdf, NULL, isempty(d->driver) ? NULL : d->driver,
                     "Device %s added: %04x:%04x %s", d->bdf, d->vendor_id, d->device_id, d->device_name);
         manager_dbus_emit_device_added(m, d);
-        /* A hidden address gets its device claimed as soon as it shows up. */
+        /* A hidden address gets its device claimed as soon as it shows up; a running guest's device, back. */
         manager_hide_pool_device_added(m, d);
+        manager_hotplug_added(m, d);
 
         _cleanup_strv_free_ char **related = NULL;
         for (char **p = d->iommu_group_members; p && *p; p++)
@@ -236,6 +247,9 @@ void manager_handle_uevent(const char *action, const char *bdf, void *userdata) 
         if (pt_address_parse_bdf(bdf, &a, NULL) < 0)
                 return;
         log_debug("uevent %s %s", action, bdf);
+        m->uevents++;
+        if (streq(action, "add") || streq(action, "remove"))
+                manager_hotplug_count(m, bdf);
         Device *d = inventory_find(&m->inventory, &a);
         if (streq(action, "remove")) {
                 if (d)
@@ -309,6 +323,9 @@ int manager_start(Manager *m) {
                 return r;
 
         r = manager_jobs_setup(m);
+        if (r < 0)
+                return r;
+        r = manager_hotplug_setup(m);
         if (r < 0)
                 return r;
         /* Before the bus: nothing is offered until every device is where the journal says it belongs. */

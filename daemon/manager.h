@@ -9,7 +9,9 @@
 #include "store.h"
 #include "inventory.h"
 #include "lifecycle.h"
+#include "daemon-config.h"
 #include "pci-access.h"
+#include "ratelimit.h"
 #include "udev-watch.h"
 
 typedef struct ManagerConfig {
@@ -20,7 +22,10 @@ typedef struct ManagerConfig {
         const char *uevent_source;
         const char *pci_ids;
         const char *modprobe;
-        uint64_t write_timeout_usec;
+        uint64_t write_timeout_usec;    /* from the command line; 0: unset */
+        const char *config_file;        /* NULL: the default, which may be absent */
+        const char *clock_file;
+        DaemonConfig settings;          /* the file's, with the command line's over it */
 } ManagerConfig;
 
 typedef struct Manager {
@@ -49,6 +54,12 @@ typedef struct Manager {
         Job *current;                   /* on the worker thread */
         int job_pipe[2];                /* the worker hands the finished job back through it */
         sd_event_source *job_source;
+
+        /* Hotplug. */
+        RateLimiter limiter;
+        char *clock_file;
+        sd_event_source *flush_timer;   /* saves the limiter's windows, at most once a second */
+        uint64_t uevents;               /* received, for the UeventsProcessed property */
 } Manager;
 
 int manager_new(const ManagerConfig *config, Manager **ret);
@@ -78,11 +89,38 @@ Binder manager_binder(Manager *m, Store *journal);
 /* Re-reads the devices from sysfs and signals whatever changed. */
 void manager_refresh_devices(Manager *m, char *const *bdfs);
 
+/* hotplug.c */
+int manager_hotplug_setup(Manager *m);
+void manager_hotplug_done(Manager *m);
+/* Wall-clock microseconds (or the test's clock file). */
+uint64_t manager_now(Manager *m);
+/* Counts a hot(un)plug event of bdf in its rate-limit window. */
+void manager_hotplug_count(Manager *m, const char *bdf);
+/* Saves the windows that changed (now, not at the next tick). */
+void manager_hotplug_flush(Manager *m);
+/* What the udev watcher's events mean beyond the inventory: a device of a running guest or the hide pool came
+ * back, went missing, or a host driver took it. */
+void manager_hotplug_added(Manager *m, Device *d);
+void manager_hotplug_removed(Manager *m, const char *bdf);
+void manager_hotplug_driver_changed(Manager *m, Device *d);
+bool manager_job_pending(Manager *m, const char *bdf);
+/* Re-reads the assignments after the worker changed them (attach, detach); guests hear of it. */
+int manager_reload_assignments(Manager *m);
+
+/* hotplug-dbus.c */
+int hotplug_plan(Manager *m, Job *j, sd_bus_error *error);
+int method_attach_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_detach_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_can_migrate(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+
 /* recovery.c: finishes or rolls back the journal's unfinished operations and re-applies the hide pool. */
 int manager_recover(Manager *m);
 
 /* lifecycle-dbus.c */
 int lifecycle_plan(Manager *m, Job *j, sd_bus_error *error);
+/* The reset a start would do for d by its policy ('members': devices a bus reset may hit freely); -ENOENT with
+ * *why when the policy is strict and there is none. */
+int lifecycle_plan_reset(Manager *m, const Device *d, char **members, const char *policy, JobDevice *jd, char **why);
 void lifecycle_finish(Manager *m, Job *j);
 int method_start_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_stop_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error);
@@ -100,6 +138,15 @@ void hide_undo(Manager *m, Job *j);
 void manager_hide_pool_device_added(Manager *m, Device *d);
 
 /* assign-dbus.c */
+typedef struct AssignOptions {
+        bool managed, permissive, group;
+        int32_t vslot;
+        char extra[128]; /* toolstack options kept for the guest config, "key=value,..." */
+        char driver[16];  /* the stub, "" for the host's default */
+        char reset_policy[16];
+} AssignOptions;
+/* Assign's and AttachDevice's a{sv}: managed, permissive, group, vslot, driver, reset_policy and xl's keys. */
+int assign_options_read(sd_bus_message *msg, AssignOptions *o, sd_bus_error *error);
 int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_unassign(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_list_guests(sd_bus_message *msg, void *userdata, sd_bus_error *error);

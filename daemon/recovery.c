@@ -28,6 +28,18 @@ static const StoredOperation *device_op(const StoredOperation *ops, size_t n, co
         return last;
 }
 
+/* An attach or detach under way: the claim or release inside it is part of it. */
+static const StoredOperation *hotplug_op(const StoredOperation *ops, size_t n, const char *bdf) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(ops[i].address, bdf) && (streq(ops[i].kind, "attach") || streq(ops[i].kind, "detach")))
+                        return &ops[i];
+        return NULL;
+}
+
+static bool guest_op(const StoredOperation *op) {
+        return streq(op->kind, "start") || streq(op->kind, "stop");
+}
+
 static JobDevice *add(Job *j, const StoredHold *h) {
         JobDevice *jd = job_add_device(j, h->address);
         if (!jd || !(jd->stub = strdup(h->stub)) || job_device_origin_hold(jd, h) < 0)
@@ -37,13 +49,13 @@ static JobDevice *add(Job *j, const StoredHold *h) {
 
 static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, char ***settling) {
         for (size_t i = 0; i < n_ops; i++)
-                if (isempty(ops[i].address) && !pt_strv_contains(*settling, ops[i].guest) &&
+                if (guest_op(&ops[i]) && !pt_strv_contains(*settling, ops[i].guest) &&
                     pt_strv_push(settling, strdup(ops[i].guest)) < 0)
                         return -ENOMEM;
 
         for (size_t i = 0; i < m->n_holds; i++) {
                 const StoredHold *h = &m->holds[i];
-                const StoredOperation *op = device_op(ops, n_ops, h->address);
+                const StoredOperation *op = device_op(ops, n_ops, h->address), *hop = hotplug_op(ops, n_ops, h->address);
                 bool hidden = manager_find_hidden(m, h->address);
                 Device *d = find(m, h->address);
                 const char *why = NULL;
@@ -51,6 +63,9 @@ static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
 
                 if (pt_strv_contains(*settling, h->holder))
                         why = "its guest's start or stop was interrupted";
+                else if (hop)
+                        why = streq(hop->kind, "attach") ? "its attach was interrupted (undone)" :
+                                                           "its detach was interrupted";
                 else if (streq(h->holder, STORE_HOLDER_HIDDEN) && !hidden)
                         why = "it was unhidden";
                 else if (op && streq(op->kind, "release"))
@@ -141,15 +156,44 @@ int manager_recover(Manager *m) {
         /* The old entries are settled now, one way or the other; an interrupted guest operation leaves the guest
          * stopped. */
         for (size_t i = 0; r >= 0 && i < n_ops; i++) {
-                bool guest_op = isempty(ops[i].address);
-                int k = store_op_end(m->store, ops[i].id, &(StoreOpEnd) {
-                        .running_guest = guest_op ? ops[i].guest : NULL, .running = false });
+                bool whole_guest = guest_op(&ops[i]);
+                bool hotplug = streq(ops[i].kind, "attach") || streq(ops[i].kind, "detach");
+                int k;
+                if (hotplug) {
+                        /* Undone or done, the device is no longer the guest's; its hold goes if it went home. */
+                        PtAddress a;
+                        bool home = pt_address_parse_bdf(ops[i].address, &a, NULL) < 0 ||
+                                    !inventory_find(&m->inventory, &a);
+                        for (size_t x = 0; x < (j ? j->n_devices : 0); x++)
+                                if (streq(j->devices[x].bdf, ops[i].address))
+                                        home = home || j->devices[x].released;
+                        bool held = false;
+                        for (size_t x = 0; x < m->n_holds; x++)
+                                held = held || streq(m->holds[x].address, ops[i].address);
+                        k = store_detach_end(m->store, ops[i].id, ops[i].guest, ops[i].address, home || !held);
+                        if (k >= 0)
+                                pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, ops[i].address, ops[i].guest, NULL,
+                                            "Recovery: the %s of %s %s guest %s was interrupted; it is not the "
+                                            "guest's now", ops[i].kind, ops[i].address,
+                                            streq(ops[i].kind, "attach") ? "to" : "from", ops[i].guest);
+                } else
+                        k = store_op_end(m->store, ops[i].id, &(StoreOpEnd) {
+                                .running_guest = whole_guest ? ops[i].guest : NULL, .running = false });
                 if (k < 0)
                         log_warning_errno(k, "Failed to settle journal entry %lld: %m", (long long) ops[i].id);
-                else if (guest_op)
+                else if (whole_guest)
                         pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, NULL, ops[i].guest, NULL,
                                     "Recovery: the %s of guest %s was interrupted; the guest is stopped",
                                     ops[i].kind, ops[i].guest);
+        }
+        /* Attach and detach changed assignments. */
+        if (r >= 0 && (r = assignments_load(&m->assignments, m->store)) < 0)
+                log_error_errno(r, "Failed to re-read the assignments: %m");
+        for (size_t i = 0; r >= 0 && i < m->assignments.n; i++) {
+                PtAddress a;
+                Assignment *as = &m->assignments.items[i];
+                (void) assignment_check_identity(as, pt_address_parse_bdf(as->stored.address, &a, NULL) >= 0 ?
+                                                             inventory_find(&m->inventory, &a) : NULL);
         }
         for (size_t i = 0; i < n_ops; i++)
                 stored_operation_done(&ops[i]);

@@ -254,3 +254,93 @@ rollback:
         (void) store_run(s, "ROLLBACK");
         return r;
 }
+
+int store_attach_begin(Store *s, const StoredAssignment *a, int64_t *ret_id) {
+        sqlite3_stmt *op;
+        int r;
+        if ((r = store_run(s, "BEGIN IMMEDIATE")) < 0)
+                return r;
+        if ((r = store_statement(s, "INSERT INTO operations (kind, guest, address, original_driver, original_module, "
+                                    "step, started) VALUES ('attach', ?, ?, '', '', 'begin', ?)", &op)) < 0)
+                goto rollback;
+        sqlite3_bind_text(op, 1, a->guest, -1, SQLITE_STATIC);
+        sqlite3_bind_text(op, 2, a->address, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(op, 3, (int64_t) time(NULL));
+        if ((r = step_bound(s, op, "journaling an attach")) < 0)
+                goto rollback;
+        *ret_id = sqlite3_last_insert_rowid(s->db);
+        if ((r = store_assign_rows(s, a, 1)) < 0 ||
+            (r = change(s, "UPDATE guests SET running = 1 WHERE name = ?", "recording the guest state", a->guest,
+                        NULL)) < 0)
+                goto rollback;
+        return store_run(s, "COMMIT");
+rollback:
+        (void) store_run(s, "ROLLBACK");
+        return r;
+}
+
+int store_detach_end(Store *s, int64_t id, const char *guest, const char *address, bool drop_hold) {
+        char idtext[32];
+        char *addresses[] = { (char *) address, NULL };
+        int r;
+        snprintf(idtext, sizeof(idtext), "%lld", (long long) id);
+        if ((r = store_run(s, "BEGIN IMMEDIATE")) < 0)
+                return r;
+        if ((r = change(s, "DELETE FROM operations WHERE id = ?", "ending an operation", idtext, NULL)) < 0 ||
+            (drop_hold && (r = change(s, "DELETE FROM holds WHERE address = ?", "dropping a hold", address, NULL)) < 0) ||
+            (r = store_unassign_rows(s, guest, addresses)) < 0)
+                goto rollback;
+        return store_run(s, "COMMIT");
+rollback:
+        (void) store_run(s, "ROLLBACK");
+        return r;
+}
+
+int store_begin(Store *s) {
+        return store_run(s, "BEGIN IMMEDIATE");
+}
+
+int store_commit(Store *s) {
+        int r = store_run(s, "COMMIT");
+        if (r < 0)
+                (void) store_run(s, "ROLLBACK");
+        return r;
+}
+
+static bool fill_event(sqlite3_stmt *st, void *item) {
+        StoredEvent *e = item;
+        snprintf(e->address, sizeof(e->address), "%s", (const char *) sqlite3_column_text(st, 0));
+        e->at = (uint64_t) sqlite3_column_int64(st, 1);
+        return true;
+}
+
+static void done_event(void *item) {
+}
+
+int store_load_hotplug_events(Store *s, uint64_t since, StoredEvent **ret, size_t *n) {
+        char sql_since[32];
+        snprintf(sql_since, sizeof(sql_since), "%llu", (unsigned long long) since);
+        /* Old events are dropped on the way: nothing reads them again. */
+        int r = change(s, "DELETE FROM hotplug_events WHERE at < ?", "pruning hotplug events", sql_since, NULL);
+        if (r < 0)
+                return r;
+        return load_rows(s, "SELECT address, at FROM hotplug_events ORDER BY address, at", sizeof(StoredEvent),
+                         fill_event, done_event, (void **) ret, n, "reading hotplug events");
+}
+
+/* Inside the caller's transaction (store_begin/store_commit): one device's window replaces what was saved. */
+int store_save_hotplug_window(Store *s, const char *address, const uint64_t *stamps, size_t n) {
+        sqlite3_stmt *ins;
+        int r = change(s, "DELETE FROM hotplug_events WHERE address = ?", "saving hotplug events", address, NULL);
+        if (r < 0)
+                return r;
+        if ((r = store_statement(s, "INSERT INTO hotplug_events (address, at) VALUES (?, ?)", &ins)) < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                sqlite3_bind_text(ins, 1, address, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(ins, 2, (int64_t) stamps[i]);
+                if ((r = step_bound(s, ins, "saving hotplug events")) < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -55,6 +55,11 @@ static const char *const migrations[] = {
         "  original_override TEXT NOT NULL DEFAULT '',"
         "  holder TEXT NOT NULL,"
         "  since INTEGER NOT NULL);",
+        /* 4: the hotplug rate limiter's windows, so a restart does not reset them */
+        "CREATE TABLE hotplug_events ("
+        "  address TEXT NOT NULL,"
+        "  at INTEGER NOT NULL);"
+        "CREATE INDEX hotplug_events_address ON hotplug_events (address);",
 };
 
 int sql_error(Store *s, int rc, const char *what) {
@@ -313,35 +318,25 @@ int step_bound(Store *s, sqlite3_stmt *st, const char *what) {
         return rc == SQLITE_DONE ? 0 : sql_error(s, rc, what);
 }
 
-int store_assign(Store *s, const StoredAssignment *list, size_t n) {
-        sqlite3_stmt *guest = NULL, *dev = NULL, *assign = NULL;
+/* The rows of these assignments, inside the caller's transaction. */
+int store_assign_rows(Store *s, const StoredAssignment *list, size_t n) {
+        sqlite3_stmt *guest, *dev, *assign;
         int64_t now = (int64_t) time(NULL);
-        int r, rc;
+        int r;
 
-        if (n == 0)
-                return 0;
-        if ((r = store_exec(s, "BEGIN IMMEDIATE")) < 0)
+        if ((r = store_statement(s, "INSERT OR IGNORE INTO guests (name, created) VALUES (?, ?)", &guest)) < 0 ||
+            (r = store_statement(s, "INSERT OR REPLACE INTO devices (address, vendor_id, device_id, "
+                                    "subsystem_vendor_id, subsystem_id, class, serial) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 &dev)) < 0 ||
+            (r = store_statement(s, "INSERT INTO assignments (address, guest, managed, permissive, vslot, assigned, "
+                                    "options, driver, reset_policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &assign)) < 0)
                 return r;
-        rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO guests (name, created) VALUES (?, ?)", -1, &guest, NULL);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_prepare_v2(s->db,
-                                        "INSERT OR REPLACE INTO devices (address, vendor_id, device_id, "
-                                        "subsystem_vendor_id, subsystem_id, class, serial) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                        -1, &dev, NULL);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_prepare_v2(s->db,
-                                        "INSERT INTO assignments (address, guest, managed, permissive, vslot, assigned, "
-                                        "options, driver, reset_policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &assign, NULL);
-        if (rc != SQLITE_OK) {
-                r = sql_error(s, rc, "preparing an assignment");
-                goto rollback;
-        }
         for (size_t i = 0; i < n; i++) {
                 const StoredAssignment *a = &list[i];
                 sqlite3_bind_text(guest, 1, a->guest, -1, SQLITE_STATIC);
                 sqlite3_bind_int64(guest, 2, now);
                 if ((r = step_bound(s, guest, "recording the guest")) < 0)
-                        goto rollback;
+                        return r;
                 sqlite3_bind_text(dev, 1, a->address, -1, SQLITE_STATIC);
                 sqlite3_bind_int(dev, 2, a->identity.vendor_id);
                 sqlite3_bind_int(dev, 3, a->identity.device_id);
@@ -350,7 +345,7 @@ int store_assign(Store *s, const StoredAssignment *list, size_t n) {
                 sqlite3_bind_int64(dev, 6, a->identity.class_code);
                 sqlite3_bind_text(dev, 7, strempty(a->identity.serial), -1, SQLITE_STATIC);
                 if ((r = step_bound(s, dev, "recording the device")) < 0)
-                        goto rollback;
+                        return r;
                 sqlite3_bind_text(assign, 1, a->address, -1, SQLITE_STATIC);
                 sqlite3_bind_text(assign, 2, a->guest, -1, SQLITE_STATIC);
                 sqlite3_bind_int(assign, 3, a->managed);
@@ -361,46 +356,49 @@ int store_assign(Store *s, const StoredAssignment *list, size_t n) {
                 sqlite3_bind_text(assign, 8, strempty(a->driver), -1, SQLITE_STATIC);
                 sqlite3_bind_text(assign, 9, a->reset_policy ? a->reset_policy : "strict", -1, SQLITE_STATIC);
                 if ((r = step_bound(s, assign, "recording the assignment")) < 0)
-                        goto rollback;
+                        return r;
         }
-        sqlite3_finalize(guest);
-        sqlite3_finalize(dev);
-        sqlite3_finalize(assign);
-        return store_exec(s, "COMMIT");
-rollback:
-        sqlite3_finalize(guest);
-        sqlite3_finalize(dev);
-        sqlite3_finalize(assign);
-        (void) store_exec(s, "ROLLBACK");
-        return r;
+        return 0;
 }
 
-int store_unassign(Store *s, const char *guest_name, char *const *addresses) {
-        sqlite3_stmt *del = NULL;
-        int r, rc;
-
-        if ((r = store_exec(s, "BEGIN IMMEDIATE")) < 0)
+int store_assign(Store *s, const StoredAssignment *list, size_t n) {
+        int r;
+        if (n == 0)
+                return 0;
+        if ((r = store_run(s, "BEGIN IMMEDIATE")) < 0)
                 return r;
-        rc = sqlite3_prepare_v2(s->db, "DELETE FROM assignments WHERE guest = ? AND address = ?", -1, &del, NULL);
-        if (rc != SQLITE_OK) {
-                r = sql_error(s, rc, "preparing an unassignment");
-                goto rollback;
+        if ((r = store_assign_rows(s, list, n)) < 0) {
+                (void) store_run(s, "ROLLBACK");
+                return r;
         }
+        return store_run(s, "COMMIT");
+}
+
+/* Inside the caller's transaction. A guest is the set of its devices: with the last one, it goes too. */
+int store_unassign_rows(Store *s, const char *guest_name, char *const *addresses) {
+        sqlite3_stmt *del;
+        int r = store_statement(s, "DELETE FROM assignments WHERE guest = ? AND address = ?", &del);
+        if (r < 0)
+                return r;
         for (char *const *a = addresses; a && *a; a++) {
                 sqlite3_bind_text(del, 1, guest_name, -1, SQLITE_STATIC);
                 sqlite3_bind_text(del, 2, *a, -1, SQLITE_STATIC);
                 if ((r = step_bound(s, del, "removing the assignment")) < 0)
-                        goto rollback;
+                        return r;
         }
-        sqlite3_finalize(del);
-        del = NULL;
-        /* A guest is the set of its devices: with the last one, it goes too. */
-        if ((r = store_exec(s, "DELETE FROM guests WHERE name NOT IN (SELECT guest FROM assignments)")) < 0 ||
-            (r = store_exec(s, "DELETE FROM devices WHERE address NOT IN (SELECT address FROM assignments)")) < 0)
-                goto rollback;
-        return store_exec(s, "COMMIT");
-rollback:
-        sqlite3_finalize(del);
-        (void) store_exec(s, "ROLLBACK");
-        return r;
+        if ((r = store_run(s, "DELETE FROM guests WHERE name NOT IN (SELECT guest FROM assignments)")) < 0 ||
+            (r = store_run(s, "DELETE FROM devices WHERE address NOT IN (SELECT address FROM assignments)")) < 0)
+                return r;
+        return 0;
+}
+
+int store_unassign(Store *s, const char *guest_name, char *const *addresses) {
+        int r;
+        if ((r = store_run(s, "BEGIN IMMEDIATE")) < 0)
+                return r;
+        if ((r = store_unassign_rows(s, guest_name, addresses)) < 0) {
+                (void) store_run(s, "ROLLBACK");
+                return r;
+        }
+        return store_run(s, "COMMIT");
 }

@@ -11,7 +11,7 @@
  * synchronous=FULL, so an acknowledged change survives a crash or power loss, and a half-done one never shows. */
 typedef struct Store Store;
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* What identifies the hardware an assignment was made for; checked against what sits at the address now. */
 typedef struct StoredIdentity {
@@ -48,6 +48,8 @@ const char *store_path(const Store *s);
 int store_load(Store *s, StoredAssignment **ret, size_t *n);
 
 /* Records these assignments to one guest in one transaction. */
+int store_assign_rows(Store *s, const StoredAssignment *list, size_t n);
+int store_unassign_rows(Store *s, const char *guest, char *const *addresses);
 int store_assign(Store *s, const StoredAssignment *list, size_t n);
 /* Removes these addresses from the guest's assignments in one transaction; the guest goes with its last device. */
 int store_unassign(Store *s, const char *guest, char *const *addresses);
@@ -102,3 +104,19 @@ typedef struct StoreOpEnd {
         bool running;
 } StoreOpEnd;
 int store_op_end(Store *s, int64_t id, const StoreOpEnd *effect);
+
+/* Hotplug (store-lifecycle.c). A guest gains a device while running (attach: the assignment and the journal
+ * entry in one transaction, the guest marked running) or loses it (the end of a detach, or of an attach undone:
+ * the journal entry, the hold if drop_hold, and the assignment in one transaction). */
+int store_attach_begin(Store *s, const StoredAssignment *a, int64_t *ret_id);
+int store_detach_end(Store *s, int64_t id, const char *guest, const char *address, bool drop_hold);
+
+/* The rate limiter's windows: every event since 'since' (wall-clock microseconds), and saving one device's. */
+typedef struct StoredEvent {
+        char address[PT_ADDRESS_STRLEN];
+        uint64_t at;
+} StoredEvent;
+int store_load_hotplug_events(Store *s, uint64_t since, StoredEvent **ret, size_t *n);
+int store_save_hotplug_window(Store *s, const char *address, const uint64_t *stamps, size_t n);
+int store_begin(Store *s);
+int store_commit(Store *s);
