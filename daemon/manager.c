@@ -58,6 +58,8 @@ Manager *manager_free(Manager *m) {
         udev_watch_free(m->udev);
         manager_jobs_done(m);
         manager_hotplug_done(m);
+        sd_event_source_disable_unref(m->refresh_source);
+        pt_strv_free(m->refresh_pending);
         lifecycle_state_free(m);
         if (m->job_pipe[0] >= 0)
                 close(m->job_pipe[0]);
@@ -240,6 +242,14 @@ static void device_added(Manager *m, const PtAddress *a) {
         }
 }
 
+/* Devices whose uevents said "look again", read once per loop iteration however many came. */
+static int on_refresh_pending(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **pending = TAKE_PTR(m->refresh_pending);
+        manager_refresh_devices(m, pending);
+        return 0;
+}
+
 void manager_handle_uevent(const char *action, const char *bdf, void *userdata) {
         Manager *m = userdata;
         PtAddress a;
@@ -254,10 +264,20 @@ void manager_handle_uevent(const char *action, const char *bdf, void *userdata) 
         if (streq(action, "remove")) {
                 if (d)
                         device_removed(m, d);
+                manager_set_flag(&m->refresh_pending, bdf, false);
         } else if (!d)
                 device_added(m, &a);
-        else
-                refresh_device(m, &a);
+        else if (!pt_strv_contains(m->refresh_pending, d->bdf)) {
+                /* A storm of events for one device costs one re-read. */
+                if (pt_strv_push(&m->refresh_pending, strdup(d->bdf)) < 0) {
+                        refresh_device(m, &a);
+                        return;
+                }
+                if (m->refresh_source)
+                        (void) sd_event_source_set_enabled(m->refresh_source, SD_EVENT_ONESHOT);
+                else
+                        (void) sd_event_add_defer(m->event, &m->refresh_source, on_refresh_pending, m);
+        }
 }
 
 /* A database that cannot be trusted is reported by name and left alone; inventory keeps working, assignment

@@ -60,6 +60,8 @@ typedef struct Manager {
         char *clock_file;
         sd_event_source *flush_timer;   /* saves the limiter's windows, at most once a second */
         uint64_t uevents;               /* received, for the UeventsProcessed property */
+        char **refresh_pending;         /* devices to re-read once this loop iteration's uevents are in */
+        sd_event_source *refresh_source;
 } Manager;
 
 int manager_new(const ManagerConfig *config, Manager **ret);
