@@ -23,11 +23,18 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         const char *iface, *path = sd_bus_message_get_path(m);
         unsigned d, b, s, f;
 
-        if (sd_bus_message_read(m, "s", &iface) < 0 || !streq(iface, PT_DEVICE_INTERFACE))
+        if (sd_bus_message_read(m, "s", &iface) < 0 || !path)
                 return 0;
-        if (!path || sscanf(path, PT_DEVICE_PATH_PREFIX "/pci_%x_%x_%x_%x", &d, &b, &s, &f) != 4)
+        if (streq(iface, PT_DEVICE_INTERFACE) &&
+            sscanf(path, PT_DEVICE_PATH_PREFIX "/pci_%x_%x_%x_%x", &d, &b, &s, &f) == 4)
+                printf("Changed %04x:%02x:%02x.%x", d, b, s, f);
+        else if (streq(iface, PT_GUEST_INTERFACE)) {
+                _cleanup_free_ char *name = NULL;
+                if (sd_bus_path_decode(path, PT_GUEST_PATH_PREFIX, &name) <= 0)
+                        return 0;
+                printf("Guest %s", name);
+        } else
                 return 0;
-        printf("Changed %04x:%02x:%02x.%x", d, b, s, f);
         if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
                 return 0;
         while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
@@ -37,7 +44,11 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 printf(" %s=", name);
                 if (sd_bus_message_enter_container(m, 'v', contents) <= 0)
                         break;
-                if (streq(contents, "s") && sd_bus_message_read(m, "s", &str) >= 0)
+                if (contents[0] == 'a' && contents[1] == '(') {
+                        /* Guest.Assignments: ptctl guest shows them; the line says they changed. */
+                        (void) sd_bus_message_skip(m, contents);
+                        printf("(changed)");
+                } else if (streq(contents, "s") && sd_bus_message_read(m, "s", &str) >= 0)
                         printf("%s", isempty(str) ? "-" : str);
                 else if (streq(contents, "i")) {
                         int32_t i = 0;
@@ -86,9 +97,20 @@ int ptctl_cmd_monitor(PtctlContext *ctx, int argc, char *argv[]) {
                 r = sd_bus_match_signal(bus, NULL, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE,
                                         "DeviceRemoved", on_device_signal, NULL);
         if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "GuestAdded",
+                                        on_device_signal, NULL);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE,
+                                        "GuestRemoved", on_device_signal, NULL);
+        if (r >= 0)
                 r = sd_bus_add_match(bus, NULL,
                                      "type='signal',sender='" PT_BUS_NAME "',interface='org.freedesktop.DBus.Properties',"
                                      "member='PropertiesChanged',path_namespace='" PT_DEVICE_PATH_PREFIX "'",
+                                     on_properties_changed, NULL);
+        if (r >= 0)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='" PT_BUS_NAME "',interface='org.freedesktop.DBus.Properties',"
+                                     "member='PropertiesChanged',path_namespace='" PT_GUEST_PATH_PREFIX "'",
                                      on_properties_changed, NULL);
         if (r < 0)
                 return ptctl_report_error(NULL, r, "subscribing to passthrud's signals failed");

@@ -46,7 +46,7 @@ static const Command commands[] = {
         { "config", ptctl_cmd_config, "config GUEST --format xl|libvirt|xe [--uuid UUID]",
           "The guest's devices as xl, libvirt or xe configuration" },
         { "status", ptctl_cmd_status, "status [--json]", "The host: hypervisor, stub driver, IOMMU groups" },
-        { "monitor", ptctl_cmd_monitor, "monitor", "Print devices added, removed and changed as it happens" },
+        { "monitor", ptctl_cmd_monitor, "monitor", "Print devices and guests added, removed and changed (driver, state) as it happens" },
 };
 
 static void help(FILE *f) {

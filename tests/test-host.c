@@ -72,6 +72,9 @@ static void test_monitor(Fixture *f, gconstpointer data) {
         g_assert_true(harness_wait_property(f->h, "0000:03:00.1", "Address", "0000:03:00.1"));
         harness_ctl(f->h, "unplug 0000:03:00.1");
         g_assert_true(harness_wait_device_gone(f->h, "0000:03:00.1"));
+        harness_ptctl_ok(f->h, "assign", "g1", "02:00.0", NULL);
+        harness_ptctl_ok(f->h, "start", "g1", NULL);
+        harness_ptctl_ok(f->h, "stop", "g1", NULL);
         g_usleep(300000);
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
@@ -81,6 +84,11 @@ static void test_monitor(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(out, "Changed 0000:00:19.0 Driver=-\n"));
         g_assert_nonnull(strstr(out, "DeviceAdded 0000:03:00.1\n"));
         g_assert_nonnull(strstr(out, "DeviceRemoved 0000:03:00.1\n"));
+        g_assert_nonnull(strstr(out, "GuestAdded g1\n"));
+        g_assert_nonnull(strstr(out, "Assignments=(changed) State=starting\n"));
+        g_assert_nonnull(strstr(out, " State=running"));
+        g_assert_nonnull(strstr(out, "Changed 0000:02:00.0 Driver=vfio-pci"));
+        g_assert_nonnull(strstr(out, "Assignments=(changed) State=stopping\n"));
 }
 
 int main(int argc, char *argv[]) {
