@@ -201,6 +201,36 @@ hotplug() {
 }
 check "a device hot-added and removed through the QEMU monitor gives DeviceAdded and DeviceRemoved" hotplug
 
+hotplug_hidden() {
+	sec=$(cat /sys/bus/pci/devices/0000:00:07.0/secondary_bus_number)
+	hp=$(printf '0000:%02x:00.0' "$sec")
+	ptctl hide "$hp" || return 1
+	[ "$(ptctl hidden --json | jq -r --arg a "$hp" '.[] | select(.address == $a) | .state')" = missing ] || return 1
+	echo "PT-HOTPLUG-ADD hp2 e1000e rp_hp1" >&3
+	# No udevd here: e1000e takes it as the kernel adds it; passthrud takes it back.
+	eventually sh -c "[ \"\$(ptctl show $hp --json | jq -r .driver)\" = vfio-pci ]" || { ptctl show "$hp"; return 1; }
+	[ "$(json_field "$hp" state)" = hidden ] && [ "$(override_of "$hp")" = vfio-pci ] || return 1
+	ptctl unhide "$hp" || return 1
+	[ "$(driver_of "$hp")" = e1000e ] || return 1
+	# Assigned to a running guest, then pulled through the monitor: missing, and the guest's story says so.
+	ptctl assign g5 "$hp" > /dev/null && ptctl start g5 > /dev/null || return 1
+	ptctl can-migrate g5 && { echo "g5 could migrate with a device attached"; return 1; }
+	echo "PT-HOTPLUG-DEL hp2" >&3
+	eventually sh -c "ptctl guest g5 --json | jq -e '.devices[0].state == \"missing\"'" || { ptctl guest g5; return 1; }
+	grep -q "Device $hp of running guest g5 is gone" /run/passthrud.log || return 1
+	ptctl stop g5 && ptctl unassign g5 > /dev/null
+}
+check "a hidden address gets the device hot-added there on vfio-pci; a running guest's device pulled out is missing" hotplug_hidden
+
+attach_detach() {
+	ptctl attach g6 "$nvme" | grep -q "on vfio-pci" || return 1
+	[ "$(driver_of "$nvme")" = vfio-pci ] && [ "$(ptctl guest g6 --json | jq -r .state)" = running ] || return 1
+	ptctl can-migrate g6 && return 1
+	ptctl detach g6 "$nvme" || return 1
+	[ "$(driver_of "$nvme")" = nvme ] && ptctl can-migrate g6
+}
+check "hot attach of the nvme to a running guest and detach back to nvme; the migration guard follows" attach_detach
+
 remove_rescan() {
 	echo 1 > "/sys/bus/pci/devices/$br/remove"
 	eventually sh -c "! ptctl show $br" || return 1
