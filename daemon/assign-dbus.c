@@ -241,7 +241,7 @@ int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 if (r < 0)
                         return r;
                 (void) pt_strv_push(&assigned, strdup(records[i].address));
-                pt_log_full(LOG_INFO, NULL, records[i].address, guest, NULL, "Assigned %s to guest %s (%s%s)",
+                pt_log_full(LOG_INFO, PT_MESSAGE_ASSIGNED, records[i].address, guest, NULL, "Assigned %s to guest %s (%s%s)",
                             records[i].address, guest, o.managed ? "managed" : "unmanaged",
                             o.permissive ? ", permissive" : "");
                 if (!streq(o.reset_policy, "strict"))
@@ -313,7 +313,7 @@ int method_unassign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 guest_dbus_emit_removed(m, name);
         for (char **a = removing; *a; a++) {
                 assignments_remove(&m->assignments, *a);
-                pt_log_full(LOG_INFO, NULL, *a, name, NULL, "Unassigned %s from guest %s", *a, name);
+                pt_log_full(LOG_INFO, PT_MESSAGE_UNASSIGNED, *a, name, NULL, "Unassigned %s from guest %s", *a, name);
         }
         sync_and_emit(m, removing);
         if (!last)

@@ -46,7 +46,7 @@ static int plan_hide(Manager *m, Job *j, sd_bus_error *error) {
         int r = store_hide(m->store, jd->bdf, jd->stub);
         if (r < 0)
                 return r;
-        pt_log_full(LOG_INFO, NULL, jd->bdf, NULL, jd->stub, "Hid %s from the host (driver %s)%s", jd->bdf, jd->stub,
+        pt_log_full(LOG_INFO, PT_MESSAGE_HIDDEN, jd->bdf, NULL, jd->stub, "Hid %s from the host (driver %s)%s", jd->bdf, jd->stub,
                     d ? "" : "; no device there yet: it is claimed when one appears");
         r = manager_reload_lifecycle(m);
         if (r < 0)
@@ -69,7 +69,7 @@ static int plan_unhide(Manager *m, Job *j, sd_bus_error *error) {
         int r = store_unhide(m->store, jd->bdf);
         if (r < 0)
                 return r;
-        pt_log_full(LOG_INFO, NULL, jd->bdf, NULL, NULL, "Unhid %s", jd->bdf);
+        pt_log_full(LOG_INFO, PT_MESSAGE_UNHIDDEN, jd->bdf, NULL, NULL, "Unhid %s", jd->bdf);
         r = manager_reload_lifecycle(m);
         if (r < 0)
                 return r;

@@ -113,10 +113,11 @@ static void recheck_assignment(Manager *m, const char *bdf, const Device *d) {
         if (!a || !assignment_check_identity(a, d))
                 return;
         if (a->problem)
-                pt_log_full(LOG_WARNING, NULL, bdf, a->stored.guest, NULL, "Assignment of %s to guest %s: %s", bdf,
-                            a->stored.guest, a->problem);
+                pt_log_full(LOG_WARNING, d ? PT_MESSAGE_DEVICE_RETURNED : PT_MESSAGE_DEVICE_MISSING, bdf,
+                            a->stored.guest, NULL, "Assignment of %s to guest %s: %s", bdf, a->stored.guest,
+                            a->problem);
         else
-                pt_log_full(LOG_INFO, NULL, bdf, a->stored.guest, NULL,
+                pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_RETURNED, bdf, a->stored.guest, NULL,
                             "Assignment of %s to guest %s matches the hardware again", bdf, a->stored.guest);
         guest_dbus_emit_changed(m, a->stored.guest);
 }
