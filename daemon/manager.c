@@ -243,6 +243,38 @@ static void device_added(Manager *m, const PtAddress *a) {
         }
 }
 
+/* After lost uevents: what is there now against what the inventory says, as if each difference had its event. */
+static void manager_resync(void *userdata) {
+        Manager *m = userdata;
+        _cleanup_free_ PtAddress *present = NULL;
+        size_t n = 0;
+        int r = pci_access_scan(m->pci, &present, &n);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to re-scan the PCI bus: %m");
+                return;
+        }
+        _cleanup_strv_free_ char **gone = NULL;
+        for (size_t i = 0; i < m->inventory.n; i++) {
+                bool there = false;
+                for (size_t k = 0; k < n && !there; k++)
+                        there = pt_address_equal(&present[k], &m->inventory.devices[i]->address);
+                if (!there)
+                        (void) pt_strv_push(&gone, strdup(m->inventory.devices[i]->bdf));
+        }
+        for (char **b = gone; b && *b; b++) {
+                PtAddress a;
+                Device *d = pt_address_parse_bdf(*b, &a, NULL) >= 0 ? inventory_find(&m->inventory, &a) : NULL;
+                if (d)
+                        device_removed(m, d);
+        }
+        for (size_t k = 0; k < n; k++) {
+                if (inventory_find(&m->inventory, &present[k]))
+                        refresh_device(m, &present[k]);
+                else
+                        device_added(m, &present[k]);
+        }
+}
+
 /* Devices whose uevents said "look again", read once per loop iteration however many came. */
 static int on_refresh_pending(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
@@ -332,7 +364,7 @@ int manager_start(Manager *m) {
         m->host = host_detect(m->sysfs_root, m->proc_root);
 
         /* Watch before enumerating, so nothing that happens in between is missed. */
-        r = udev_watch_new(m->event, m->uevent_source, manager_handle_uevent, m, &m->udev);
+        r = udev_watch_new(m->event, m->uevent_source, manager_handle_uevent, manager_resync, m, &m->udev);
         if (r < 0)
                 return r;
         r = inventory_enumerate(&m->inventory, m->sysfs_root, m->pci);

@@ -13,6 +13,7 @@ struct UdevWatch {
         struct udev_monitor *monitor;
         sd_event_source *source;
         UdevWatchHandler handler;
+        UdevWatchOverflowHandler overflow;
         void *userdata;
 };
 
@@ -23,9 +24,16 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
         /* Drain what is queued: a storm must not starve the bus, but neither may events pile up in the socket. */
         for (int i = 0; i < 256; i++) {
+                errno = 0;
                 _cleanup_(udev_device_unrefp) struct udev_device *dev = udev_monitor_receive_device(w->monitor);
-                if (!dev)
+                if (!dev) {
+                        if (errno == ENOBUFS) {
+                                log_warning("uevents were lost: the kernel's queue overflowed; re-reading every device");
+                                w->overflow(w->userdata);
+                                continue;
+                        }
                         break;
+                }
                 const char *action = udev_device_get_action(dev);
                 const char *name = udev_device_get_sysname(dev);
                 if (action && name)
@@ -34,14 +42,15 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
-int udev_watch_new(sd_event *event, const char *source, UdevWatchHandler handler, void *userdata,
-                   UdevWatch **ret) {
+int udev_watch_new(sd_event *event, const char *source, UdevWatchHandler handler,
+                   UdevWatchOverflowHandler overflow, void *userdata, UdevWatch **ret) {
         _cleanup_(udev_watch_freep) UdevWatch *w = calloc(1, sizeof(*w));
         int r;
 
         if (!w)
                 return -ENOMEM;
         w->handler = handler;
+        w->overflow = overflow;
         w->userdata = userdata;
         w->udev = udev_new();
         if (!w->udev)
@@ -52,8 +61,9 @@ int udev_watch_new(sd_event *event, const char *source, UdevWatchHandler handler
         r = udev_monitor_filter_add_match_subsystem_devtype(w->monitor, "pci", NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to filter uevents: %m");
-        /* A burst of hotplug events must not overflow the socket while the loop is busy. */
-        (void) udev_monitor_set_receive_buffer_size(w->monitor, 16 * 1024 * 1024);
+        /* A burst of hotplug events must not overflow the socket while the loop is busy (udevd's size; as root,
+         * past rmem_max). Should it overflow anyway, the overflow handler re-reads everything. */
+        (void) udev_monitor_set_receive_buffer_size(w->monitor, 128 * 1024 * 1024);
         r = udev_monitor_enable_receiving(w->monitor);
         if (r < 0)
                 return log_error_errno(r, "Failed to listen for uevents: %m");
