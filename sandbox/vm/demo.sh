@@ -52,6 +52,12 @@ show ptctl stop guest1
 show ptctl show "$nvme"
 show ptctl unassign guest1
 say ""
+say "== Hotplug: the NVMe controller is attached to a guest that is already running, then detached"
+show ptctl attach vm7 "$nvme" --vslot 6
+show ptctl can-migrate vm7
+show ptctl detach vm7 "$nvme"
+show ptctl can-migrate vm7
+say ""
 say "== Refusals change nothing and say why"
 show ptctl assign guest2 0000:00:02.0 --unmanaged
 show ptctl start guest2
@@ -89,10 +95,15 @@ echo "$vnet" > "/sys/bus/pci/drivers/$stub/unbind"
 echo "$vnet" > /sys/bus/pci/drivers_probe
 eventually sh -c "[ \"\$(ptctl show $vnet --json | jq -r .driver)\" = virtio-pci ]"
 say ""
-say "== An e1000e is hot-plugged into an empty root port through the QEMU monitor, then removed"
+say "== An e1000e is hot-plugged into an empty root port through the QEMU monitor, then removed."
+sec=$(cat /sys/bus/pci/devices/0000:00:07.0/secondary_bus_number)
+hp=$(printf '0000:%02x:00.0' "$sec")
+say "   Its address is hidden before anything is there, so it lands on $stub instead of e1000e"
+show ptctl hide "$hp"
 echo "PT-HOTPLUG-ADD hp1 e1000e rp_hp1"
-eventually sh -c '[ -n "$(ptctl list --all --json | jq -r ".[] | select(.parent_bridge == \"0000:00:07.0\") | .address")" ]'
-hp=$(child_of 0000:00:07.0)
+eventually sh -c "[ \"\$(ptctl show $hp --json | jq -r .driver)\" = $stub ]"
+show ptctl hidden
+show ptctl unhide "$hp"
 show ptctl show "$hp"
 echo "PT-HOTPLUG-DEL hp1"
 eventually sh -c "! ptctl show $hp"
