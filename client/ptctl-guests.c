@@ -9,6 +9,7 @@
 #include "passthru/pt-names.h"
 #include "pt-json.h"
 #include "pt-util.h"
+#include "assign-args.h"
 #include "guest-info.h"
 #include "ptctl.h"
 
@@ -20,48 +21,21 @@ static void print_list(const char *verb, const char *guest, char **l) {
 }
 
 int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "unmanaged", no_argument, NULL, 'u' },
-                { "vslot", required_argument, NULL, 'v' },
-                { "permissive", no_argument, NULL, 'p' },
-                { "group", no_argument, NULL, 'g' },
-                { "option", required_argument, NULL, 'o' },
-                { "driver", required_argument, NULL, 'd' },
-                { "reset-policy", required_argument, NULL, 'r' },
-                {}
-        };
-        _cleanup_strv_free_ char **extra = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_strv_free_ char **assigned = NULL;
-        bool unmanaged = false, permissive = false, group = false;
-        const char *driver = NULL, *reset_policy = NULL;
-        long vslot = -1;
+        _cleanup_(assign_args_done) AssignArgs args;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                switch (c) {
-                case 'u': unmanaged = true; break;
-                case 'p': permissive = true; break;
-                case 'g': group = true; break;
-                case 'd': driver = optarg; break;
-                case 'r': reset_policy = optarg; break;
-                case 'o':
-                        if (!strchr(optarg, '='))
-                                return ptctl_usage_error("assign", "--option takes KEY=VALUE, not '%s'", optarg);
-                        (void) pt_strv_push(&extra, strdup(optarg));
-                        break;
-                case 'v': {
-                        char *end;
-                        vslot = strtol(optarg, &end, 0);
-                        if (*end || end == optarg || vslot < 0 || vslot > 0x1f)
-                                return ptctl_usage_error("assign", "--vslot takes a slot number 0-31 (0x1f), not '%s'",
-                                                         optarg);
-                        break;
-                }
-                default: return ptctl_usage_error("assign", "unknown option");
-                }
+        assign_args_init(&args);
+        while ((c = getopt_long(argc, argv, "", assign_args_options, NULL)) >= 0) {
+                r = assign_args_parse(&args, "assign", c, optarg);
+                if (r < 0)
+                        return ptctl_usage_error("assign", "unknown option");
+                if (r > 0)
+                        return r;
+        }
         if (argc - optind < 2)
                 return ptctl_usage_error("assign", "which guest and which devices?");
 
@@ -74,30 +48,7 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, argv + optind + 1);
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && unmanaged)
-                r = sd_bus_message_append(m, "{sv}", "managed", "b", 0);
-        if (r >= 0 && permissive)
-                r = sd_bus_message_append(m, "{sv}", "permissive", "b", 1);
-        if (r >= 0 && group)
-                r = sd_bus_message_append(m, "{sv}", "group", "b", 1);
-        if (r >= 0 && vslot >= 0)
-                r = sd_bus_message_append(m, "{sv}", "vslot", "u", (uint32_t) vslot);
-        if (r >= 0 && driver)
-                r = sd_bus_message_append(m, "{sv}", "driver", "s", driver);
-        if (r >= 0 && reset_policy)
-                r = sd_bus_message_append(m, "{sv}", "reset_policy", "s", reset_policy);
-        /* xl's per-device keys: booleans as 0/1, rdm_policy as a word; the daemon validates them. */
-        for (char **e = extra; r >= 0 && e && *e; e++) {
-                char *eq = strchr(*e, '=');
-                *eq = 0;
-                if (streq(eq + 1, "0") || streq(eq + 1, "1"))
-                        r = sd_bus_message_append(m, "{sv}", *e, "b", eq[1] == '1');
-                else
-                        r = sd_bus_message_append(m, "{sv}", *e, "s", eq + 1);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+                r = assign_args_append(m, &args);
         if (r < 0)
                 return ptctl_report_error(NULL, r, "building the request failed");
         r = sd_bus_call(bus, m, 0, &error, &reply);

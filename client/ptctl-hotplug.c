@@ -9,44 +9,28 @@
 #include "passthru/pt-names.h"
 #include "pt-json.h"
 #include "pt-util.h"
+#include "assign-args.h"
 #include "ptctl.h"
 
 /* An attach may wait behind other operations and resets its device. */
 #define HOTPLUG_CALL_TIMEOUT_USEC (300ULL * 1000000ULL)
 
 int ptctl_cmd_attach(PtctlContext *ctx, int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "vslot", required_argument, NULL, 'v' },
-                { "unmanaged", no_argument, NULL, 'u' },
-                { "permissive", no_argument, NULL, 'p' },
-                { "driver", required_argument, NULL, 'd' },
-                { "reset-policy", required_argument, NULL, 'r' },
-                {}
-        };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        const char *driver = NULL, *reset_policy = NULL, *address, *got_driver, *extra;
-        bool unmanaged = false, permissive = false;
-        long vslot = -1;
+        _cleanup_(assign_args_done) AssignArgs args;
+        const char *address, *got_driver, *extra;
         int c, r, managed, perm, slot;
 
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                switch (c) {
-                case 'u': unmanaged = true; break;
-                case 'p': permissive = true; break;
-                case 'd': driver = optarg; break;
-                case 'r': reset_policy = optarg; break;
-                case 'v': {
-                        char *end;
-                        vslot = strtol(optarg, &end, 0);
-                        if (*end || end == optarg || vslot < 0 || vslot > 0x1f)
-                                return ptctl_usage_error("attach", "--vslot takes a slot number 0-31 (0x1f), not '%s'",
-                                                         optarg);
-                        break;
-                }
-                default: return ptctl_usage_error("attach", "unknown option");
-                }
+        assign_args_init(&args);
+        while ((c = getopt_long(argc, argv, "", assign_args_options, NULL)) >= 0) {
+                r = assign_args_parse(&args, "attach", c, optarg);
+                if (r < 0)
+                        return ptctl_usage_error("attach", "unknown option");
+                if (r > 0)
+                        return r;
+        }
         if (argc - optind != 2)
                 return ptctl_usage_error("attach", "which guest and which device?");
         if (!(bus = ptctl_bus()))
@@ -55,19 +39,7 @@ int ptctl_cmd_attach(PtctlContext *ctx, int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_bus_message_append(m, "ss", argv[optind], argv[optind + 1]);
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && unmanaged)
-                r = sd_bus_message_append(m, "{sv}", "managed", "b", 0);
-        if (r >= 0 && permissive)
-                r = sd_bus_message_append(m, "{sv}", "permissive", "b", 1);
-        if (r >= 0 && vslot >= 0)
-                r = sd_bus_message_append(m, "{sv}", "vslot", "u", (uint32_t) vslot);
-        if (r >= 0 && driver)
-                r = sd_bus_message_append(m, "{sv}", "driver", "s", driver);
-        if (r >= 0 && reset_policy)
-                r = sd_bus_message_append(m, "{sv}", "reset_policy", "s", reset_policy);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+                r = assign_args_append(m, &args);
         if (r < 0)
                 return ptctl_report_error(NULL, r, "building the request failed");
         r = sd_bus_call(bus, m, HOTPLUG_CALL_TIMEOUT_USEC, &error, &reply);

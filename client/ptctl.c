@@ -31,7 +31,7 @@ static const Command commands[] = {
           "Detach the guest's managed devices to their stub, reset all; print them for the toolstack" },
         { "stop", ptctl_cmd_stop, "stop GUEST", "Reset the guest's devices, return managed ones to their original driver" },
         { "attach", ptctl_cmd_attach, "attach GUEST DEVICE [--vslot N] [--unmanaged] [--permissive] [--driver D] "
-          "[--reset-policy P]", "Hot-attach a device to a running guest (prepared as at its start)" },
+          "[--reset-policy P] [--option KEY=VALUE]", "Hot-attach a device to a running guest (prepared as at its start)" },
         { "detach", ptctl_cmd_detach, "detach GUEST DEVICE", "Hot-detach a device from a running guest (released as at "
           "its stop)" },
         { "can-migrate", ptctl_cmd_can_migrate, "can-migrate GUEST [--json]",
