@@ -222,7 +222,9 @@ static void test_storm(Fixture *f, gconstpointer data) {
         wait_uevents(h, before + 11000);
         long rss1 = rss_kib(h->daemon);
         g_test_message("VmRSS %ld KiB before the storm, %ld KiB after", rss0, rss1);
-        g_assert_cmpint(rss1 - rss0, <, 2048);
+        /* Under memcheck the process's size is valgrind's; memcheck itself checks for leaks there. */
+        if (!g_getenv("PT_PASSTHRUD_REAL"))
+                g_assert_cmpint(rss1 - rss0, <, 2048);
         /* The hidden device went through 2500 remove events without going anywhere. */
         harness_assert_driver(h, "0000:00:19.0", "vfio-pci", "vfio-pci");
         g_assert_true(harness_wait_property(h, "0000:00:19.0", "State", "hidden"));
