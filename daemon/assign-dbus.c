@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
+#include "polkit.h"
 #include "pt-util.h"
 
 
@@ -231,6 +232,9 @@ int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 stored_identity_from_device(&s->identity, d);
         }
 
+        r = polkit_authorize(msg, PT_ACTION_MANAGE, error);
+        if (r < 0)
+                return r;
         bool new_guest = !assignments_has_guest(&m->assignments, guest);
         r = store_assign(m->store, records, n_records);
         if (r < 0)
@@ -302,6 +306,9 @@ int method_unassign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         if (!removing)
                 return -ENOMEM;
 
+        r = polkit_authorize(msg, PT_ACTION_MANAGE, error);
+        if (r < 0)
+                return r;
         r = store_unassign(m->store, guest, removing);
         if (r < 0)
                 return sd_bus_error_setf(error, PT_ERROR_INTERNAL, "recording the change in %s failed: %s",

@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
+#include "polkit.h"
 #include "pt-util.h"
 
 static Device *find(Manager *m, const char *bdf) {
@@ -165,6 +166,9 @@ static int enqueue_pool_job(sd_bus_message *msg, Manager *m, JobKind kind, sd_bu
                                          "driver must be a stub driver (vfio-pci, pciback or pci-stub), not '%s'", driver);
         if (m->store_problem)
                 return sd_bus_error_set(error, PT_ERROR_STORE_CORRUPT, m->store_problem);
+        r = polkit_authorize(msg, PT_ACTION_MANAGE, error);
+        if (r < 0)
+                return r;
 
         char bdf[PT_ADDRESS_STRLEN];
         Job *j = job_new(kind, NULL);

@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
+#include "polkit.h"
 #include "pt-util.h"
 #include "sysfs-write.h"
 
@@ -164,6 +165,9 @@ static int enqueue(sd_bus_message *msg, Manager *m, JobKind kind, const char *gu
                 return r;
         if (m->store_problem)
                 return sd_bus_error_set(error, PT_ERROR_STORE_CORRUPT, m->store_problem);
+        r = polkit_authorize(msg, PT_ACTION_MANAGE, error);
+        if (r < 0)
+                return r;
         _cleanup_(job_freep) Job *j = job_new(kind, guest);
         if (!j || !job_add_device(j, pt_address_format(&a, bdf)))
                 return -ENOMEM;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "log.h"
 #include "manager.h"
 #include "passthru/pt-macros.h"
@@ -50,6 +52,9 @@ static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userd
         lifecycle_finish(m, j);
         job_free(j);
         run_next(m);
+        if (!m->current)
+                (void) sd_notifyf(false, "STATUS=Watching %zu PCI devices, %zu guests running", m->inventory.n,
+                                  pt_strv_length(m->running_guests));
         return 0;
 }
 
@@ -136,6 +141,8 @@ static void run_next(Manager *m) {
                         job_free(j);
                         continue;
                 }
+                (void) sd_notifyf(false, "STATUS=%s %s", job_kind_to_string(j->kind),
+                                  j->guest ? j->guest : j->n_devices > 0 ? j->devices[0].bdf : "");
                 start_job(m, j);
                 /* The worker is under way; the guest is "starting" (or "stopping") now. */
                 if (m->current == j && j->guest)

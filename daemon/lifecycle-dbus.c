@@ -11,6 +11,7 @@
 #include "manager.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
+#include "polkit.h"
 #include "pt-util.h"
 #include "sysfs-write.h"
 #include "sysfs.h"
@@ -409,6 +410,9 @@ static int enqueue_guest_job(sd_bus_message *msg, Manager *m, JobKind kind, sd_b
                 return sd_bus_error_setf(error, PT_ERROR_INVALID_GUEST_NAME, "invalid guest name");
         if (!assignments_has_guest(&m->assignments, guest))
                 return sd_bus_error_setf(error, PT_ERROR_UNKNOWN_GUEST, "no guest %s", guest);
+        r = polkit_authorize(msg, PT_ACTION_MANAGE, error);
+        if (r < 0)
+                return r;
         Job *j = job_new(kind, guest);
         if (!j)
                 return -ENOMEM;
@@ -434,6 +438,9 @@ int method_reset_device(sd_bus_message *msg, void *userdata, sd_bus_error *error
         Device *d = manager_resolve_device(m, address, error);
         if (!d)
                 return -ENODEV;
+        r = polkit_authorize(msg, PT_ACTION_MANAGE, error);
+        if (r < 0)
+                return r;
         Job *j = job_new(JOB_RESET, NULL);
         if (!j || !job_add_device(j, d->bdf)) {
                 job_free(j);
