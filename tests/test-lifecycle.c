@@ -3,6 +3,7 @@
  * injected errno at each step, a blocking unbind, a device falling off the bus after its reset, reset policies,
  * group viability, and pciback in a Xen dom0. */
 #include <string.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -96,6 +97,38 @@ static void test_original_override(Fixture *f, gconstpointer data) {
         harness_ptctl_ok(h, "stop", "g2", NULL);
         harness_assert_driver(h, "0000:03:00.0", "pci-stub", "pci-stub");
         harness_assert_driver(h, "0000:00:19.0", "e1000e", "e1000e");
+}
+
+/* libvirt's qemu hook: prepare starts the guest's passthrough, release stops it, unknown guests pass. */
+static int hook(Harness *h, const char *guest, const char *operation, char **err) {
+        g_autofree char *script = g_build_filename(g_getenv("PT_SOURCE_DIR"), "toolstack", "libvirt-hook-qemu", NULL);
+        const char *argv[] = { script, guest, operation, "begin", "-", NULL };
+        g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, TRUE);
+        envp = g_environ_setenv(envp, "PTCTL", g_getenv("PT_PTCTL"), TRUE);
+        int status;
+        g_assert_true(g_spawn_sync(NULL, (char **) argv, envp, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, err,
+                                   &status, NULL));
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_libvirt_hook(Fixture *f, gconstpointer data) {
+        Harness *h = f->h;
+        harness_ptctl_ok(h, "assign", "vm1", "02:00.0", NULL);
+        g_assert_cmpint(hook(h, "vm1", "prepare", NULL), ==, 0);
+        harness_assert_driver(h, "0000:02:00.0", "vfio-pci", "vfio-pci");
+        assert_guest(h, "vm1", "running");
+        g_assert_cmpint(hook(h, "vm1", "started", NULL), ==, 0);
+        g_assert_cmpint(hook(h, "vm1", "release", NULL), ==, 0);
+        harness_assert_driver(h, "0000:02:00.0", "nvme", NULL);
+        assert_guest(h, "vm1", "stopped");
+        /* libvirt releases after a failed start too. */
+        g_assert_cmpint(hook(h, "vm1", "release", NULL), ==, 0);
+        g_assert_cmpint(hook(h, "other", "prepare", NULL), ==, 0);
+        /* A refusal stops libvirt from starting the guest, saying why. */
+        harness_ptctl_ok(h, "assign", "vm2", "00:19.0", "--unmanaged", NULL);
+        g_autofree char *err = NULL;
+        g_assert_cmpint(hook(h, "vm2", "prepare", &err), ==, 1);
+        g_assert_nonnull(strstr(err, "device 0000:00:19.0 is still attached to host driver e1000e"));
 }
 
 typedef struct Injection {
@@ -327,5 +360,6 @@ int main(int argc, char *argv[]) {
         ADD("/lifecycle/reset-policies", "standard.topo", test_reset_policies);
         ADD("/lifecycle/viability", "standard.topo", test_viability);
         ADD("/lifecycle/pciback", "xen.topo", test_pciback);
+        ADD("/lifecycle/libvirt-hook", "standard.topo", test_libvirt_hook);
         return harness_run();
 }
