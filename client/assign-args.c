@@ -15,6 +15,7 @@ const struct option assign_args_options[] = {
         { "option", required_argument, NULL, 'o' },
         { "driver", required_argument, NULL, 'd' },
         { "reset-policy", required_argument, NULL, 'r' },
+        { "force", no_argument, NULL, 'f' },
         {}
 };
 
@@ -33,6 +34,7 @@ int assign_args_parse(AssignArgs *a, const char *command, int c, const char *arg
         case 'u': a->unmanaged = true; return 0;
         case 'p': a->permissive = true; return 0;
         case 'g': a->group = true; return 0;
+        case 'f': a->force = true; return 0;
         case 'd': a->driver = arg; return 0;
         case 'r': a->reset_policy = arg; return 0;
         case 'o':
@@ -57,6 +59,8 @@ int assign_args_append(sd_bus_message *m, const AssignArgs *a) {
                 r = sd_bus_message_append(m, "{sv}", "permissive", "b", 1);
         if (r >= 0 && a->group)
                 r = sd_bus_message_append(m, "{sv}", "group", "b", 1);
+        if (r >= 0 && a->force)
+                r = sd_bus_message_append(m, "{sv}", "force", "b", 1);
         if (r >= 0 && a->vslot >= 0)
                 r = sd_bus_message_append(m, "{sv}", "vslot", "u", (uint32_t) a->vslot);
         if (r >= 0 && a->driver)

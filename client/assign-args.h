@@ -7,7 +7,7 @@
 
 /* The per-device options ptctl assign and ptctl attach share, and the a{sv} they become. */
 typedef struct AssignArgs {
-        bool unmanaged, permissive, group;
+        bool unmanaged, permissive, group, force;
         const char *driver, *reset_policy;
         long vslot;             /* -1: not given */
         char **extra;           /* --option KEY=VALUE (xl's keys) */

@@ -149,7 +149,12 @@ int ptctl_cmd_reset(PtctlContext *ctx, int argc, char *argv[]) {
 }
 
 int ptctl_cmd_hide(PtctlContext *ctx, int argc, char *argv[]) {
-        static const struct option options[] = { { "driver", required_argument, NULL, 'd' }, {} };
+        static const struct option options[] = {
+                { "driver", required_argument, NULL, 'd' },
+                { "force", no_argument, NULL, 'f' },
+                {}
+        };
+        bool force = false;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *driver = NULL, *address;
@@ -158,6 +163,7 @@ int ptctl_cmd_hide(PtctlContext *ctx, int argc, char *argv[]) {
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case 'd': driver = optarg; break;
+                case 'f': force = true; break;
                 default: return ptctl_usage_error("hide", "unknown option");
                 }
         if (argc - optind != 1)
@@ -168,8 +174,13 @@ int ptctl_cmd_hide(PtctlContext *ctx, int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", argv[optind]);
         if (r >= 0)
-                r = driver ? sd_bus_message_append(m, "a{sv}", 1, "driver", "s", driver) :
-                             sd_bus_message_append(m, "a{sv}", 0);
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && driver)
+                r = sd_bus_message_append(m, "{sv}", "driver", "s", driver);
+        if (r >= 0 && force)
+                r = sd_bus_message_append(m, "{sv}", "force", "b", 1);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r < 0)
                 return ptctl_report_error(NULL, r, "building the request failed");
         r = call("hiding failed", m, bus, &reply);

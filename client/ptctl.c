@@ -22,7 +22,7 @@ static const Command commands[] = {
         { "list", ptctl_cmd_list, "list [--all] [--json]", "PCI devices: address, class, names, driver, group, reset, state" },
         { "show", ptctl_cmd_show, "show DEVICE [--json]", "Everything about one device, group members and parent bridge" },
         { "assign", ptctl_cmd_assign, "assign GUEST DEVICE... [--unmanaged] [--vslot N] [--permissive] [--group] "
-          "[--driver vfio-pci|pciback|pci-stub] [--reset-policy strict|best-effort|none] [--option KEY=VALUE]",
+          "[--driver vfio-pci|pciback|pci-stub] [--reset-policy strict|best-effort|none] [--option KEY=VALUE] [--force]",
           "Assign devices to a guest (--group: with every device that must come along)" },
         { "unassign", ptctl_cmd_unassign, "unassign GUEST [DEVICE...]", "Take devices (default: all) from a guest" },
         { "guests", ptctl_cmd_guests, "guests [--json]", "Guests and their devices" },
@@ -31,13 +31,13 @@ static const Command commands[] = {
           "Detach the guest's managed devices to their stub, reset all; print them for the toolstack" },
         { "stop", ptctl_cmd_stop, "stop GUEST", "Reset the guest's devices, return managed ones to their original driver" },
         { "attach", ptctl_cmd_attach, "attach GUEST DEVICE [--vslot N] [--unmanaged] [--permissive] [--driver D] "
-          "[--reset-policy P] [--option KEY=VALUE]", "Hot-attach a device to a running guest (prepared as at its start)" },
+          "[--reset-policy P] [--option KEY=VALUE] [--force]", "Hot-attach a device to a running guest (prepared as at its start)" },
         { "detach", ptctl_cmd_detach, "detach GUEST DEVICE", "Hot-detach a device from a running guest (released as at "
           "its stop)" },
         { "can-migrate", ptctl_cmd_can_migrate, "can-migrate GUEST [--json]",
           "Whether save, restore or live migration is possible (exit 1 when not), and why" },
         { "reset", ptctl_cmd_reset, "reset DEVICE", "Reset a device on a stub (flr, af_flr, pm, then bus) and check it answers" },
-        { "hide", ptctl_cmd_hide, "hide DEVICE [--driver vfio-pci|pciback|pci-stub]",
+        { "hide", ptctl_cmd_hide, "hide DEVICE [--driver vfio-pci|pciback|pci-stub] [--force]",
           "Keep a device (or an address, for when one appears) away from host drivers, across reboots" },
         { "unhide", ptctl_cmd_unhide, "unhide DEVICE [--no-rebind]", "Give a hidden device back to its host driver" },
         { "hidden", ptctl_cmd_hidden, "hidden [--json]", "The hide pool: stub, state, driver, original driver" },

@@ -35,7 +35,8 @@ int assign_options_read(sd_bus_message *msg, AssignOptions *o, sd_bus_error *err
                 r = sd_bus_message_peek_type(msg, NULL, &sig);
                 if (r < 0)
                         return r;
-                if ((streq(key, "managed") || streq(key, "permissive") || streq(key, "group")) && streq(sig, "b")) {
+                if ((streq(key, "managed") || streq(key, "permissive") || streq(key, "group") || streq(key, "force")) &&
+                    streq(sig, "b")) {
                         r = sd_bus_message_read(msg, "v", "b", &b);
                         if (r < 0)
                                 return r;
@@ -43,6 +44,8 @@ int assign_options_read(sd_bus_message *msg, AssignOptions *o, sd_bus_error *err
                                 o->managed = b;
                         else if (streq(key, "permissive"))
                                 o->permissive = b;
+                        else if (streq(key, "force"))
+                                o->force = b;
                         else
                                 o->group = b;
                 } else if ((streq(key, "msitranslate") || streq(key, "seize") || streq(key, "power_mgmt")) &&
@@ -83,8 +86,8 @@ int assign_options_read(sd_bus_message *msg, AssignOptions *o, sd_bus_error *err
                 } else
                         return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION,
                                                  "unknown option %s of type %s (known: managed b, permissive b, "
-                                                 "vslot u, group b, driver s, reset_policy s, msitranslate b, "
-                                                 "seize b, power_mgmt b, rdm_policy s)", key, sig);
+                                                 "vslot u, group b, force b, driver s, reset_policy s, "
+                                                 "msitranslate b, seize b, power_mgmt b, rdm_policy s)", key, sig);
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;
@@ -232,6 +235,9 @@ int method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 stored_identity_from_device(&s->identity, d);
         }
 
+        r = manager_check_safety(m, closure, n_closure, true, o.force, error);
+        if (r < 0)
+                return r;
         r = polkit_authorize(msg, PT_ACTION_MANAGE, error);
         if (r < 0)
                 return r;

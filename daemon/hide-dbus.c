@@ -35,16 +35,19 @@ int hide_plan_claim(Manager *m, JobDevice *jd, const Device *d) {
 static int plan_hide(Manager *m, Job *j, sd_bus_error *error) {
         JobDevice *jd = &j->devices[0];
         Device *d = find(m, jd->bdf);
+        int r;
         if (manager_find_hidden(m, jd->bdf))
                 return sd_bus_error_setf(error, PT_ERROR_ALREADY_HIDDEN, "%s is already hidden (driver %s)", jd->bdf,
                                          manager_find_hidden(m, jd->bdf)->driver);
         if (d && d->is_bridge)
                 return sd_bus_error_setf(error, PT_ERROR_NOT_ASSIGNABLE, "%s is a bridge; bridges cannot be hidden",
                                          d->bdf);
+        if (d && (r = manager_check_safety(m, &d, 1, false, j->force, error)) < 0)
+                return r;
         if (d && d->stuck)
                 return sd_bus_error_setf(error, PT_ERROR_DEVICE_STUCK, "%s is stuck (a write to it timed out); "
                                          "reset it with 'ptctl reset %s' first", d->bdf, d->bdf);
-        int r = store_hide(m->store, jd->bdf, jd->stub);
+        r = store_hide(m->store, jd->bdf, jd->stub);
         if (r < 0)
                 return r;
         pt_log_full(LOG_INFO, PT_MESSAGE_HIDDEN, jd->bdf, NULL, jd->stub, "Hid %s from the host (driver %s)%s", jd->bdf, jd->stub,
@@ -125,7 +128,8 @@ void manager_hide_pool_device_added(Manager *m, Device *d) {
         manager_enqueue(m, j);
 }
 
-static int read_hide_options(sd_bus_message *msg, const char **driver, int *rebind, sd_bus_error *error) {
+static int read_hide_options(sd_bus_message *msg, const char **driver, int *rebind, int *force,
+                             sd_bus_error *error) {
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -137,9 +141,11 @@ static int read_hide_options(sd_bus_message *msg, const char **driver, int *rebi
                         r = sd_bus_message_read(msg, "v", "s", driver);
                 else if (rebind && streq(key, "rebind") && streq(sig, "b"))
                         r = sd_bus_message_read(msg, "v", "b", rebind);
+                else if (force && streq(key, "force") && streq(sig, "b"))
+                        r = sd_bus_message_read(msg, "v", "b", force);
                 else
                         return sd_bus_error_setf(error, PT_ERROR_INVALID_OPTION, "unknown option %s of type %s "
-                                                 "(known: %s)", key, sig, driver ? "driver s" : "rebind b");
+                                                 "(known: %s)", key, sig, driver ? "driver s, force b" : "rebind b");
                 if (r < 0 || (r = sd_bus_message_exit_container(msg)) < 0)
                         return r;
         }
@@ -150,12 +156,13 @@ static int read_hide_options(sd_bus_message *msg, const char **driver, int *rebi
 
 static int enqueue_pool_job(sd_bus_message *msg, Manager *m, JobKind kind, sd_bus_error *error) {
         const char *address, *driver = NULL;
-        int rebind = true;
+        int rebind = true, force = false;
         PtAddress a;
         int r = sd_bus_message_read(msg, "s", &address);
         if (r < 0)
                 return r;
-        r = read_hide_options(msg, kind == JOB_HIDE ? &driver : NULL, kind == JOB_UNHIDE ? &rebind : NULL, error);
+        r = read_hide_options(msg, kind == JOB_HIDE ? &driver : NULL, kind == JOB_UNHIDE ? &rebind : NULL,
+                              kind == JOB_HIDE ? &force : NULL, error);
         if (r < 0)
                 return r;
         r = manager_parse_address(address, &a, error);
@@ -178,6 +185,7 @@ static int enqueue_pool_job(sd_bus_message *msg, Manager *m, JobKind kind, sd_bu
                 return -ENOMEM;
         }
         jd->rebind = rebind;
+        j->force = force;
         j->request = sd_bus_message_ref(msg);
         manager_enqueue(m, j);
         return 1;

@@ -55,6 +55,9 @@ static int plan_attach(Manager *m, Job *j, sd_bus_error *error) {
         if (assignments_has_guest(&m->assignments, j->guest) && !pt_strv_contains(m->running_guests, j->guest))
                 return sd_bus_error_setf(error, PT_ERROR_GUEST_NOT_RUNNING, "guest %s is not running; 'ptctl assign' "
                                          "gives it the device at its start", j->guest);
+        int r = manager_check_safety(m, &d, 1, true, j->force, error);
+        if (r < 0)
+                return r;
         if (d->stuck || d->failed || d->off_bus)
                 return sd_bus_error_setf(error, d->stuck ? PT_ERROR_DEVICE_STUCK : PT_ERROR_DEVICE_FAILED,
                                          "%s is %s; reset it with 'ptctl reset %s' first", d->bdf,
@@ -81,7 +84,7 @@ static int plan_attach(Manager *m, Job *j, sd_bus_error *error) {
         _cleanup_free_ Device **closure = NULL;
         _cleanup_free_ CoassignNeed *needs = NULL;
         size_t n_closure = 0, n_needs = 0;
-        int r = coassign_closure(&m->inventory, one, 1, &closure, &n_closure, &needs, &n_needs);
+        r = coassign_closure(&m->inventory, one, 1, &closure, &n_closure, &needs, &n_needs);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_needs; i++) {
@@ -180,6 +183,7 @@ static int enqueue(sd_bus_message *msg, Manager *m, JobKind kind, const char *gu
                 if (!j->record.guest || !j->record.options || !j->record.driver || !j->record.reset_policy)
                         return -ENOMEM;
         }
+        j->force = o && o->force;
         j->request = sd_bus_message_ref(msg);
         manager_enqueue(m, TAKE_PTR(j));
         return 1;

@@ -51,6 +51,7 @@ typedef struct Job {
         size_t n_devices;
         sd_bus_message *request;        /* to answer when done; NULL for the daemon's own jobs */
         bool noop;                      /* planned, and nothing to do in sysfs */
+        bool force;                     /* JOB_HIDE, JOB_ATTACH: take a host-critical device anyway */
         StoredAssignment record;        /* JOB_ATTACH: the assignment it makes */
 
         /* Outcome: 0, or the first failure (which device: failed_index). */

@@ -3,11 +3,13 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "safety.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru/pt-address.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
+#include "pt-util.h"
 
 static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -51,6 +53,36 @@ static int method_get_inventory(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+bool manager_has_iommu_groups(const Manager *m) {
+        for (size_t i = 0; i < m->inventory.n; i++)
+                if (m->inventory.devices[i]->iommu_group >= 0)
+                        return true;
+        return false;
+}
+
+/* Taking a device from the host must not cost it its console, disks or network, nor, without an IOMMU, its
+ * memory; --force overrides the first (and is logged), nothing overrides the second. */
+int manager_check_safety(Manager *m, Device *const *devices, size_t n, bool passthrough, bool force,
+                         sd_bus_error *error) {
+        if (passthrough && m->host == HOST_BARE && !manager_has_iommu_groups(m))
+                return sd_bus_error_set(error, PT_ERROR_NO_IOMMU,
+                                        "this host has no IOMMU groups: a passed-through device could reach all of "
+                                        "host memory by DMA. Enable VT-d or AMD-Vi in the firmware and boot with "
+                                        "intel_iommu=on (or amd_iommu=on)");
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *why = safety_host_critical(m->sysfs_root, m->proc_root, devices[i]);
+                if (!why)
+                        continue;
+                if (!force)
+                        return sd_bus_error_setf(error, PT_ERROR_HOST_CRITICAL,
+                                                 "%s is host-critical: %s; the host may lose it for good. Pass "
+                                                 "--force (option force) to take it anyway", devices[i]->bdf, why);
+                pt_log_full(LOG_WARNING, NULL, devices[i]->bdf, NULL, NULL, "Taking host-critical device %s "
+                            "anyway (forced): %s", devices[i]->bdf, why);
+        }
+        return 0;
 }
 
 int manager_parse_address(const char *address, PtAddress *ret, sd_bus_error *error) {
@@ -116,11 +148,7 @@ static int property_get_stub_driver(sd_bus *bus, const char *path, const char *i
 
 static int property_get_iommu_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        int any = 0;
-        for (size_t i = 0; i < m->inventory.n && !any; i++)
-                any = m->inventory.devices[i]->iommu_group >= 0;
-        return sd_bus_message_append(reply, "b", any);
+        return sd_bus_message_append(reply, "b", (int) manager_has_iommu_groups(userdata));
 }
 
 static int property_get_device_count(sd_bus *bus, const char *path, const char *interface, const char *property,

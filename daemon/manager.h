@@ -141,7 +141,7 @@ void manager_hide_pool_device_added(Manager *m, Device *d);
 
 /* assign-dbus.c */
 typedef struct AssignOptions {
-        bool managed, permissive, group;
+        bool managed, permissive, group, force;
         int32_t vslot;
         char extra[128]; /* toolstack options kept for the guest config, "key=value,..." */
         char driver[16];  /* the stub, "" for the host's default */
@@ -159,6 +159,11 @@ int manager_dbus_register(Manager *m);
 /* Parses any notation; sets InvalidAddress or (when the device must be present) NotFound. */
 int manager_parse_address(const char *address, PtAddress *ret, sd_bus_error *error);
 Device *manager_resolve_device(Manager *m, const char *address, sd_bus_error *error);
+bool manager_has_iommu_groups(const Manager *m);
+/* Refuses taking these devices from the host: HostCritical (force overrides it, logged), and for passthrough
+ * (not a mere hide) NoIommu on a KVM host without IOMMU groups. */
+int manager_check_safety(Manager *m, Device *const *devices, size_t n, bool passthrough, bool force,
+                         sd_bus_error *error);
 void manager_dbus_emit_device_added(Manager *m, Device *d);
 void manager_dbus_emit_device_removed(Manager *m, Device *d);
 

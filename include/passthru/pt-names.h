@@ -46,6 +46,8 @@
 #define PT_ERROR_ALREADY_HIDDEN PT_ERROR_PREFIX "AlreadyHidden"
 #define PT_ERROR_NOT_HIDDEN     PT_ERROR_PREFIX "NotHidden"
 #define PT_ERROR_RATE_LIMITED   PT_ERROR_PREFIX "RateLimited"
+#define PT_ERROR_HOST_CRITICAL  PT_ERROR_PREFIX "HostCritical"
+#define PT_ERROR_NO_IOMMU       PT_ERROR_PREFIX "NoIommu"
 
 #define PT_DEFAULT_SYSFS_ROOT   "/sys"
 #define PT_DEFAULT_STATE_DIR    "/var/lib/passthru"

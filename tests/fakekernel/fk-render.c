@@ -306,6 +306,27 @@ int fk_render_device(FkKernel *k, FkDevice *d) {
         r = mkdir_rel(k, d->devpath);
         if (r < 0)
                 return r;
+        if ((d->class_code >> 16) == 0x03 && (r = dev_write(k, d, "boot_vga", "%d\n", d->boot_vga)) < 0)
+                return r;
+        /* What hangs below the device: a disk (reached through /sys/dev/block) or a network interface. */
+        if (d->block) {
+                _cleanup_free_ char *dir = NULL, *link = NULL, *dev = NULL;
+                if (asprintf(&dir, "%s/block/%s", d->devpath, d->block) < 0 ||
+                    asprintf(&link, "dev/block/%s", d->block_dev) < 0 || asprintf(&dev, "%s/dev", dir) < 0)
+                        return -ENOMEM;
+                if ((r = mkdir_rel(k, dir)) < 0 || (r = mkdir_rel(k, "dev/block")) < 0 ||
+                    (r = fk_write_file(k, dev, d->block_dev)) < 0 || (r = fk_symlink(k, dir, link)) < 0)
+                        return r;
+        }
+        if (d->net) {
+                _cleanup_free_ char *dir = NULL, *link = NULL, *device = NULL;
+                if (asprintf(&dir, "%s/net/%s", d->devpath, d->net) < 0 ||
+                    asprintf(&link, "class/net/%s", d->net) < 0 || asprintf(&device, "%s/device", dir) < 0)
+                        return -ENOMEM;
+                if ((r = mkdir_rel(k, dir)) < 0 || (r = mkdir_rel(k, "class/net")) < 0 ||
+                    (r = fk_symlink(k, dir, link)) < 0 || (r = fk_symlink(k, d->devpath, device)) < 0)
+                        return r;
+        }
 
         static const char resource_line[] = "0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
         char resource[sizeof(resource_line) * 13];

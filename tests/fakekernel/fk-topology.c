@@ -5,7 +5,7 @@
  *   device BDF id=VVVV:DDDD class=CCCCCC [subsys=VVVV:DDDD] [rev=RR] [parent=BDF] [mf]
  *          [pcie=endpoint|legacy-endpoint|root-port|upstream-port|downstream-port|pcie-to-pci-bridge|rciep]
  *          [flr] [af-flr] [pm] [pm-nosoftreset] [acs] [serial=HEX] [sriov=TOTAL:VFDID] [vfs=N]
- *          [group=N] [driver=NAME] [reset=m1,m2|none]
+ *          [group=N] [driver=NAME] [reset=m1,m2|none] [boot-vga] [block=NAME:MAJ:MIN] [net=IFACE]
  *   hypervisor xen
  */
 #include <ctype.h>
@@ -168,6 +168,17 @@ int fk_device_parse_line(FkKernel *k, const char *line, FkDevice **ret, char **e
                         d->pm = d->pm_no_soft_reset = true;
                 else if (streq(key, "acs"))
                         d->acs = true;
+                else if (streq(key, "boot-vga"))
+                        d->boot_vga = true;
+                else if (streq(key, "block")) {
+                        /* block=sda:8:0 */
+                        const char *colon = strchr(v, ':');
+                        if (!colon || !strchr(colon + 1, ':'))
+                                return set_error(error, "bad block '%s' (NAME:MAJ:MIN)", v);
+                        d->block = strndup(v, (size_t) (colon - v));
+                        d->block_dev = strdup(colon + 1);
+                } else if (streq(key, "net"))
+                        d->net = strdup(v);
                 else if (streq(key, "serial")) {
                         d->has_serial = true;
                         d->serial = strtoull(v, NULL, 16);

@@ -49,6 +49,9 @@ typedef struct FkDevice {
         bool multifunction;
         int pcie_type;            /* -1: conventional PCI */
         bool flr, af_flr, pm, pm_no_soft_reset, acs;
+        bool boot_vga;            /* the firmware's console: boot_vga reads 1 */
+        char *block, *block_dev;  /* a disk on this controller: its name and MAJ:MIN */
+        char *net;                /* a network interface on this NIC */
         bool has_serial;
         uint64_t serial;
         int sriov_total;          /* 0: no SR-IOV */

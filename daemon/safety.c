@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passthru/pt-macros.h"
+#include "pt-util.h"
+#include "safety.h"
+#include "sysfs.h"
+
+/* Whether the sysfs object at path (relative to root) sits below the PCI device bdf. */
+static bool below_device(const char *root, const char *relpath, const char *bdf) {
+        _cleanup_free_ char *path = pt_path_join(root, relpath);
+        char real[PATH_MAX], needle[PT_ADDRESS_STRLEN + 2];
+        if (!path || !realpath(path, real))
+                return false;
+        snprintf(needle, sizeof(needle), "/%s/", bdf);
+        if (strstr(real, needle))
+                return true;
+        size_t n = strlen(real), l = strlen(bdf);
+        return n > l && real[n - l - 1] == '/' && streq(real + n - l, bdf); /* the device itself */
+}
+
+/* A block device, or anything it is stacked on (device-mapper, md), on the controller. */
+static bool block_on_device(const char *root, const char *devnum, const char *bdf, int depth) {
+        _cleanup_free_ char *rel = NULL, *slaves = NULL;
+        _cleanup_strv_free_ char **entries = NULL;
+        if (depth > 8 || asprintf(&rel, "dev/block/%s", devnum) < 0)
+                return false;
+        if (below_device(root, rel, bdf))
+                return true;
+        if (asprintf(&slaves, "%s/slaves", rel) < 0 || sysfs_list_dir(root, slaves, &entries) < 0)
+                return false;
+        for (char **e = entries; *e; e++) {
+                _cleanup_free_ char *dev = NULL, *devnum2 = NULL;
+                if (asprintf(&dev, "%s/%s/dev", slaves, *e) >= 0 && sysfs_read_string(root, dev, &devnum2) >= 0 &&
+                    block_on_device(root, devnum2, bdf, depth + 1))
+                        return true;
+        }
+        return false;
+}
+
+static char *mounted_on(const char *sysfs_root, const char *proc_root, const Device *d) {
+        _cleanup_free_ char *path = pt_path_join(proc_root, "self/mountinfo");
+        _cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
+        char line[4096], *found = NULL;
+        while (f && !found && fgets(line, sizeof(line), f)) {
+                char devnum[32], mountpoint[2048];
+                /* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+                if (sscanf(line, "%*s %*s %31s %*s %2047s", devnum, mountpoint) != 2 || strncmp(devnum, "0:", 2) == 0)
+                        continue;
+                if (block_on_device(sysfs_root, devnum, d->bdf, 0) &&
+                    asprintf(&found, streq(mountpoint, "/") ? "it is the controller of the root file system" :
+                             "it is the controller of the file system mounted on %s", mountpoint) < 0)
+                        found = NULL;
+        }
+        return found;
+}
+
+static bool interface_on(const char *sysfs_root, const char *iface, const Device *d) {
+        _cleanup_free_ char *rel = NULL;
+        return asprintf(&rel, "class/net/%s/device", iface) >= 0 && below_device(sysfs_root, rel, d->bdf);
+}
+
+static char *default_route_on(const char *sysfs_root, const char *proc_root, const Device *d) {
+        static const char *const tables[] = { "net/route", "net/ipv6_route" };
+        char *found = NULL;
+        for (size_t t = 0; t < ELEMENTSOF(tables) && !found; t++) {
+                _cleanup_free_ char *path = pt_path_join(proc_root, tables[t]);
+                _cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
+                char line[512];
+                while (f && !found && fgets(line, sizeof(line), f)) {
+                        char iface[64] = "", dest[64] = "", prefix[8] = "";
+                        bool is_default;
+                        if (t == 0) {
+                                /* Iface Destination Gateway ... */
+                                if (sscanf(line, "%63s %63s", iface, dest) != 2)
+                                        continue;
+                                is_default = streq(dest, "00000000");
+                        } else {
+                                /* dest prefixlen src srclen nexthop metric refcnt use flags iface */
+                                if (sscanf(line, "%63s %7s %*s %*s %*s %*s %*s %*s %*s %63s", dest, prefix, iface) != 3)
+                                        continue;
+                                is_default = streq(prefix, "00") && strspn(dest, "0") == strlen(dest) &&
+                                             !streq(iface, "lo");
+                        }
+                        if (is_default && interface_on(sysfs_root, iface, d) &&
+                            asprintf(&found, "it is the NIC of the default route (%s)", iface) < 0)
+                                found = NULL;
+                }
+        }
+        return found;
+}
+
+char *safety_host_critical(const char *sysfs_root, const char *proc_root, const Device *d) {
+        _cleanup_free_ char *rel = sysfs_device_attr(d->bdf, "boot_vga"), *vga = NULL;
+        if (rel && sysfs_read_string(sysfs_root, rel, &vga) >= 0 && streq(vga, "1"))
+                return strdup("it is the boot VGA device (the console)");
+        char *why = mounted_on(sysfs_root, proc_root, d);
+        if (!why)
+                why = default_route_on(sysfs_root, proc_root, d);
+        return why;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The safety policy: the host's console, the controller of its root file system and the NIC of its default route
+ * are refused (assign, hide, attach) unless forced; without an IOMMU, passthrough is refused outright. */
+#include <string.h>
+
+#include "harness.h"
+
+static Harness *start(const char *topology) {
+        Harness *h = harness_new(topology);
+        /* The host's mounts and routes, as the daemon reads them under --proc-root. */
+        g_autofree char *proc = g_build_filename(h->tmpdir, "proc", NULL);
+        g_autofree char *self = g_build_filename(proc, "self", NULL), *net = g_build_filename(proc, "net", NULL);
+        g_autofree char *mountinfo = g_build_filename(self, "mountinfo", NULL);
+        g_autofree char *route = g_build_filename(net, "route", NULL), *route6 = g_build_filename(net, "ipv6_route", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(self, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(net, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(mountinfo,
+                                          "21 1 0:21 / /proc rw - proc proc rw\n"
+                                          "22 1 8:0 / / rw,relatime - ext4 /dev/sda rw\n", -1, NULL));
+        g_assert_true(g_file_set_contents(route,
+                                          "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+                                          "eno1\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+                                          "enp1s0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n", -1, NULL));
+        g_assert_true(g_file_set_contents(route6, "", -1, NULL));
+        const char *args[] = { "--proc-root", proc, NULL };
+        harness_start_daemon(h, args);
+        return h;
+}
+
+static void test_host_critical(gconstpointer data) {
+        Harness *h = start("safety.topo");
+        harness_ptctl_refused(h, "0000:00:17.0 is host-critical: it is the controller of the root file system; the "
+                              "host may lose it for good. Pass --force", "assign", "g1", "00:17.0", NULL);
+        harness_ptctl_refused(h, "0000:00:02.0 is host-critical: it is the boot VGA device (the console)", "assign",
+                              "g1", "00:02.0", NULL);
+        harness_ptctl_refused(h, "0000:00:1f.6 is host-critical: it is the NIC of the default route (eno1)", "hide",
+                              "00:1f.6", NULL);
+        harness_ptctl_refused(h, "0000:00:17.0 is host-critical", "attach", "g2", "00:17.0", NULL);
+        g_autofree char *name = harness_manager_call_error(
+                h, "Hide", g_variant_new_parsed("('00:1f.6', @a{sv} {})"));
+        g_assert_cmpstr(name, ==, "org.passthru1.Error.HostCritical");
+        harness_assert_driver(h, "0000:00:1f.6", "e1000e", NULL);
+        g_autoptr(JsonNode) guests = harness_ptctl_json(h, "guests", "--json", NULL);
+        g_assert_cmpuint(json_array_get_length(json_node_get_array(guests)), ==, 0);
+
+        /* The spare NIC is nobody's business. */
+        harness_ptctl_ok(h, "assign", "g1", "01:00.0", NULL);
+        harness_ptctl_ok(h, "hide", "01:00.0", NULL);
+
+        /* Forced, it goes, and the log says so. */
+        harness_ptctl_ok(h, "hide", "00:1f.6", "--force", NULL);
+        harness_assert_driver(h, "0000:00:1f.6", "vfio-pci", "vfio-pci");
+        harness_ptctl_ok(h, "assign", "g3", "00:02.0", "--force", NULL);
+        g_autofree char *log = NULL;
+        g_assert_true(g_file_get_contents(h->daemon_log, &log, NULL, NULL));
+        g_assert_nonnull(strstr(log, "Taking host-critical device 0000:00:1f.6 anyway (forced): it is the NIC of the "
+                                     "default route (eno1)"));
+        harness_ptctl_ok(h, "unhide", "00:1f.6", NULL);
+        harness_assert_driver(h, "0000:00:1f.6", "e1000e", NULL);
+        harness_stop_daemon(h);
+        harness_free(h);
+}
+
+static void test_no_iommu(gconstpointer data) {
+        Harness *h = start("no-iommu.topo");
+        g_autoptr(JsonNode) list = harness_ptctl_json(h, "list", "--json", NULL);
+        const char *bdf = json_object_get_string_member(json_array_get_object_element(json_node_get_array(list), 0),
+                                                        "address");
+        harness_ptctl_refused(h, "this host has no IOMMU groups: a passed-through device could reach all of host "
+                              "memory by DMA", "assign", "g1", bdf, NULL);
+        harness_ptctl_refused(h, "this host has no IOMMU groups", "assign", "g1", bdf, "--force", NULL);
+        harness_ptctl_refused(h, "this host has no IOMMU groups", "attach", "g1", bdf, NULL);
+        harness_stop_daemon(h);
+        harness_free(h);
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_data_func("/safety/host-critical", NULL, test_host_critical);
+        g_test_add_data_func("/safety/no-iommu", NULL, test_no_iommu);
+        return harness_run();
+}
