@@ -9,6 +9,68 @@
 #include "pt-json.h"
 #include "ptctl.h"
 
+/* ok / warn / fail per check with its fix; exit 1 when anything fails. */
+int ptctl_cmd_doctor(PtctlContext *ctx, int argc, char *argv[]) {
+        static const struct option options[] = { { "json", no_argument, NULL, 'j' }, {} };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        bool failed = false;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "j", options, NULL)) >= 0)
+                switch (c) {
+                case 'j': ctx->json = true; break;
+                default: return ptctl_usage_error("doctor", "unknown option");
+                }
+        if (argc - optind > 1)
+                return ptctl_usage_error("doctor", "unexpected argument '%s'", argv[optind + 1]);
+        if (!(bus = ptctl_bus()))
+                return PTCTL_EXIT_FAILED;
+        r = sd_bus_call_method(bus, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "Doctor", &error, &reply, "s",
+                               optind < argc ? argv[optind] : "");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(ssss)");
+        if (r < 0)
+                return ptctl_report_error(&error, r, "the checks failed");
+        PtJson j;
+        if (ctx->json) {
+                pt_json_init(&j, stdout);
+                pt_json_begin_array(&j);
+        }
+        for (;;) {
+                const char *name, *status, *message, *fix;
+                r = sd_bus_message_read(reply, "(ssss)", &name, &status, &message, &fix);
+                if (r <= 0)
+                        break;
+                failed = failed || streq(status, "fail");
+                if (ctx->json) {
+                        pt_json_begin_object(&j);
+                        pt_json_key(&j, "check");
+                        pt_json_string(&j, name);
+                        pt_json_key(&j, "status");
+                        pt_json_string(&j, status);
+                        pt_json_key(&j, "message");
+                        pt_json_string(&j, message);
+                        pt_json_key(&j, "fix");
+                        pt_json_string(&j, isempty(fix) ? NULL : fix);
+                        pt_json_end_object(&j);
+                } else {
+                        printf("%-4s  %-20s %s\n", streq(status, "ok") ? "ok" : streq(status, "warn") ? "WARN" : "FAIL",
+                               name, message);
+                        if (!isempty(fix))
+                                printf("      %-20s fix: %s\n", "", fix);
+                }
+        }
+        if (ctx->json) {
+                pt_json_end_array(&j);
+                pt_json_finish(&j);
+        }
+        if (r < 0)
+                return ptctl_report_error(NULL, r, "reading the reply failed");
+        return failed ? PTCTL_EXIT_FAILED : PTCTL_EXIT_OK;
+}
+
 int ptctl_cmd_status(PtctlContext *ctx, int argc, char *argv[]) {
         static const struct option options[] = {
                 { "json", no_argument, NULL, 'j' },

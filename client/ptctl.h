@@ -39,3 +39,4 @@ int ptctl_cmd_boot_config(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_attach(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_detach(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_can_migrate(PtctlContext *ctx, int argc, char *argv[]);
+int ptctl_cmd_doctor(PtctlContext *ctx, int argc, char *argv[]);

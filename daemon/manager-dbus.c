@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "doctor.h"
 #include "safety.h"
 #include "log.h"
 #include "manager.h"
@@ -83,6 +84,34 @@ int manager_check_safety(Manager *m, Device *const *devices, size_t n, bool pass
                             "anyway (forced): %s", devices[i]->bdf, why);
         }
         return 0;
+}
+
+static int method_doctor(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        DoctorReport report = {};
+        const char *guest;
+        int r = sd_bus_message_read(msg, "s", &guest);
+        if (r < 0)
+                return r;
+        if (!isempty(guest) && !guest_name_valid(guest))
+                return sd_bus_error_setf(error, PT_ERROR_INVALID_GUEST_NAME, "invalid guest name");
+        if (!isempty(guest) && !assignments_has_guest(&m->assignments, guest))
+                return sd_bus_error_setf(error, PT_ERROR_UNKNOWN_GUEST, "no guest %s", guest);
+        r = doctor_run(m, isempty(guest) ? NULL : guest, &report);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+        for (size_t i = 0; r >= 0 && i < report.n; i++)
+                r = sd_bus_message_append(reply, "(ssss)", report.checks[i].name, report.checks[i].status,
+                                          report.checks[i].message, report.checks[i].fix);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        doctor_report_done(&report);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 int manager_parse_address(const char *address, PtAddress *ret, sd_bus_error *error) {
@@ -199,6 +228,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                  method_detach_device, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("CanMigrate", "s", SD_BUS_PARAM(guest), "bs", SD_BUS_PARAM(can)
                                  SD_BUS_PARAM(reason), method_can_migrate, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Doctor", "s", SD_BUS_PARAM(guest), "a(ssss)", SD_BUS_PARAM(checks),
+                                 method_doctor, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ListHidden", NULL, , "a(sssss)", SD_BUS_PARAM(hidden), method_list_hidden,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("GuestAdded", "os", SD_BUS_PARAM(guest) SD_BUS_PARAM(name), 0),

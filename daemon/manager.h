@@ -115,6 +115,10 @@ int method_attach_device(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 int method_detach_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_can_migrate(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 
+/* doctor.c */
+typedef struct DoctorReport DoctorReport;
+int doctor_run(Manager *m, const char *guest, DoctorReport *r);
+
 /* recovery.c: finishes or rolls back the journal's unfinished operations and re-applies the hide pool. */
 int manager_recover(Manager *m);
 

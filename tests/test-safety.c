@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The safety policy: the host's console, the controller of its root file system and the NIC of its default route
- * are refused (assign, hide, attach) unless forced; without an IOMMU, passthrough is refused outright. */
+ * are refused (assign, hide, attach) unless forced; without an IOMMU, passthrough is refused outright. And
+ * ptctl doctor's checks of the same facts. */
 #include <string.h>
 
 #include "harness.h"
@@ -22,6 +23,14 @@ static Harness *start(const char *topology) {
                                           "eno1\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
                                           "enp1s0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n", -1, NULL));
         g_assert_true(g_file_set_contents(route6, "", -1, NULL));
+        g_autofree char *interrupts = g_build_filename(proc, "interrupts", NULL), *xen = g_build_filename(proc, "xen", NULL);
+        g_assert_true(g_file_set_contents(interrupts, strstr(topology, "no-iommu") ? " 24: 0 PCI-MSI 327680-edge\n" :
+                                          " 24: 0 IR-PCI-MSI 327680-edge ahci\n", -1, NULL));
+        if (strstr(topology, "xen")) {
+                g_autofree char *caps = g_build_filename(xen, "capabilities", NULL);
+                g_assert_cmpint(g_mkdir_with_parents(xen, 0755), ==, 0);
+                g_assert_true(g_file_set_contents(caps, "control_d\n", -1, NULL));
+        }
         const char *args[] = { "--proc-root", proc, NULL };
         harness_start_daemon(h, args);
         return h;
@@ -74,9 +83,68 @@ static void test_no_iommu(gconstpointer data) {
         harness_free(h);
 }
 
+static char *doctor(Harness *h, const char *guest, int *status) {
+        char *out = NULL;
+        *status = harness_ptctl(h, &out, NULL, "doctor", guest, NULL);
+        g_test_message("ptctl doctor %s:\n%s", guest ? guest : "", out);
+        return out;
+}
+
+static void test_doctor(gconstpointer data) {
+        Harness *h = start("standard.topo");
+        int status;
+        g_autofree char *host = doctor(h, NULL, &status);
+        g_assert_cmpint(status, ==, 0);
+        g_assert_nonnull(strstr(host, "ok    iommu                enabled (dmar0), devices in IOMMU groups\n"));
+        g_assert_nonnull(strstr(host, "ok    interrupt-remapping  enabled"));
+        g_assert_nonnull(strstr(host, "ok    stub-driver          vfio-pci is loaded\n"));
+
+        harness_ptctl_ok(h, "assign", "g1", "02:00.0", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "00:1b.0", "--reset-policy", "best-effort", NULL);
+        g_autofree char *g1 = doctor(h, "g1", &status);
+        g_assert_cmpint(status, ==, 0);
+        g_assert_nonnull(strstr(g1, "ok    reset 0000:02:00.0   flr reset (FLR: yes)\n"));
+        g_assert_nonnull(strstr(g1, "WARN  reset 0000:00:1b.0   not reset (policy best-effort)\n"));
+        g_assert_nonnull(strstr(g1, "ok    group-viability      IOMMU group of 0000:02:00.0 is viable\n"));
+        g_assert_nonnull(strstr(g1, "WARN  hotplug-guest        hot attach needs the guest's PCI hotplug driver"));
+        g_assert_nonnull(strstr(g1, "fix: in the guest: modprobe acpiphp (or pciehp)\n"));
+
+        harness_ptctl_ok(h, "assign", "g2", "06:00.0", "--group", NULL);
+        harness_ptctl_ok(h, "unassign", "g2", "06:03.0", NULL);
+        g_autofree char *g2 = doctor(h, "g2", &status);
+        g_assert_cmpint(status, ==, 1);
+        g_assert_nonnull(strstr(g2, "FAIL  group-viability      IOMMU group 9 of 0000:06:00.0 is not viable: "
+                                    "0000:06:03.0 is bound to host driver e1000\n"));
+        harness_ptctl_refused(h, "no guest nosuch", "doctor", "nosuch", NULL);
+        g_autoptr(JsonNode) json = harness_ptctl_json(h, "doctor", "--json", NULL);
+        JsonObject *first = json_array_get_object_element(json_node_get_array(json), 0);
+        g_assert_cmpstr(json_object_get_string_member(first, "check"), ==, "iommu");
+        g_assert_cmpstr(json_object_get_string_member(first, "status"), ==, "ok");
+        harness_stop_daemon(h);
+        harness_free(h);
+
+        h = start("no-iommu.topo");
+        g_autofree char *bare = doctor(h, NULL, &status);
+        g_assert_cmpint(status, ==, 1);
+        g_assert_nonnull(strstr(bare, "FAIL  iommu                the firmware describes no IOMMU (no ACPI DMAR or "
+                                      "IVRS table)\n"));
+        g_assert_nonnull(strstr(bare, "WARN  interrupt-remapping  off"));
+        harness_stop_daemon(h);
+        harness_free(h);
+
+        h = start("xen.topo");
+        g_autofree char *dom0 = doctor(h, NULL, &status);
+        g_assert_cmpint(status, ==, 0);
+        g_assert_nonnull(strstr(dom0, "WARN  iommu                Xen owns the IOMMU"));
+        g_assert_nonnull(strstr(dom0, "ok    stub-driver          pciback is loaded\n"));
+        harness_stop_daemon(h);
+        harness_free(h);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_data_func("/safety/host-critical", NULL, test_host_critical);
         g_test_add_data_func("/safety/no-iommu", NULL, test_no_iommu);
+        g_test_add_data_func("/safety/doctor", NULL, test_doctor);
         return harness_run();
 }

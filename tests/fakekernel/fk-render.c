@@ -479,6 +479,15 @@ int fk_render_all(FkKernel *k) {
             (r = fk_write_file(k, "bus/pci/drivers_autoprobe", "1\n")) < 0 ||
             (r = fk_write_file(k, "fakekernel/ctl", "")) < 0 || (r = fk_write_file(k, "fakekernel/log", "")) < 0)
                 return r;
+        if (k->iommu) {
+                _cleanup_free_ char *unit = NULL, *table = NULL;
+                if (asprintf(&unit, "class/iommu/%s", k->iommu) < 0 ||
+                    asprintf(&table, "firmware/acpi/tables/%s", k->iommu_table) < 0)
+                        return -ENOMEM;
+                if ((r = mkdir_rel(k, unit)) < 0 || (r = mkdir_rel(k, "firmware/acpi/tables")) < 0 ||
+                    (r = fk_write_file(k, table, "")) < 0)
+                        return r;
+        }
         if (k->hypervisor) {
                 if ((r = mkdir_rel(k, "hypervisor")) < 0 || (r = write_filef(k, "hypervisor/type", "%s\n", k->hypervisor)) < 0)
                         return r;

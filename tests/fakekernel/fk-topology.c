@@ -7,6 +7,7 @@
  *          [flr] [af-flr] [pm] [pm-nosoftreset] [acs] [serial=HEX] [sriov=TOTAL:VFDID] [vfs=N]
  *          [group=N] [driver=NAME] [reset=m1,m2|none] [boot-vga] [block=NAME:MAJ:MIN] [net=IFACE]
  *   hypervisor xen
+ *   iommu NAME ACPI-TABLE        (an IOMMU unit, e.g. "iommu dmar0 DMAR")
  */
 #include <ctype.h>
 #include <errno.h>
@@ -240,7 +241,12 @@ int fk_topology_load(FkKernel *k, const char *path) {
                         continue;
                 if (streq(words[0], "driver") && words[1])
                         r = parse_driver_line(k, words, &error);
-                else if (streq(words[0], "hypervisor") && words[1]) {
+                else if (streq(words[0], "iommu") && words[1] && words[2]) {
+                        free(k->iommu);
+                        free(k->iommu_table);
+                        k->iommu = strdup(words[1]);
+                        k->iommu_table = strdup(words[2]);
+                } else if (streq(words[0], "hypervisor") && words[1]) {
                         free(k->hypervisor);
                         k->hypervisor = strdup(words[1]);
                 } else if (streq(words[0], "device")) {

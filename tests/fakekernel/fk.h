@@ -92,6 +92,7 @@ typedef struct FkKernel {
         FkDevice *devices;
         FkInjection *injections;
         char *hypervisor;         /* "xen" or NULL */
+        char *iommu, *iommu_table; /* an IOMMU unit in class/iommu and its ACPI table (DMAR, IVRS), or NULL */
         int uevent_fd;            /* -1: no uevents */
         uint64_t seqnum;
         int next_group;
