@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "doctor.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru/pt-macros.h"
@@ -140,11 +141,19 @@ static void device_removed(Manager *m, Device *d) {
         recheck_assignment(m, bdf, NULL);
         manager_hotplug_removed(m, bdf);
 
-        /* Group peers and the PF see their member and VF lists shrink. */
+        /* Group peers and the PF see their member and VF lists shrink. The kernel takes the device out of its
+         * IOMMU group only after the remove uevent, so a re-read may still list it: it goes from the list here. */
         for (char **p = peers; p && *p; p++) {
                 PtAddress a;
-                if (pt_address_parse_bdf(*p, &a, NULL) >= 0)
-                        refresh_device(m, &a);
+                if (pt_address_parse_bdf(*p, &a, NULL) < 0)
+                        continue;
+                refresh_device(m, &a);
+                Device *peer = inventory_find(&m->inventory, &a);
+                if (peer && pt_strv_contains(peer->iommu_group_members, bdf)) {
+                        static const char *props[] = { "IommuGroupMembers", NULL };
+                        manager_set_flag(&peer->iommu_group_members, bdf, false);
+                        device_dbus_emit_changed(m, peer, props);
+                }
         }
         for (char **p = pf; p && *p; p++) {
                 PtAddress a;
@@ -404,6 +413,17 @@ int manager_start(Manager *m) {
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+
+        /* What ptctl doctor would say about the host, in the journal from the start: interrupt remapping off
+         * above all. */
+        DoctorReport report = {};
+        (void) doctor_run(m, NULL, &report);
+        for (size_t i = 0; i < report.n; i++)
+                if (!streq(report.checks[i].status, "ok"))
+                        pt_log_full(streq(report.checks[i].status, "fail") ? LOG_ERR : LOG_WARNING, NULL, NULL, NULL,
+                                    NULL, "Host check %s: %s%s%s", report.checks[i].name, report.checks[i].message,
+                                    isempty(report.checks[i].fix) ? "" : "; fix: ", report.checks[i].fix);
+        doctor_report_done(&report);
 
         pt_log_full(LOG_INFO, PT_MESSAGE_STARTED, NULL, NULL, NULL,
                     "passthrud " PACKAGE_VERSION " ready: %zu PCI devices under %s, hypervisor %s, stub driver %s",

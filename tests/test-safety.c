@@ -129,6 +129,9 @@ static void test_doctor(gconstpointer data) {
         g_assert_nonnull(strstr(bare, "FAIL  iommu                the firmware describes no IOMMU (no ACPI DMAR or "
                                       "IVRS table)\n"));
         g_assert_nonnull(strstr(bare, "WARN  interrupt-remapping  off"));
+        g_autofree char *log = NULL;
+        g_assert_true(g_file_get_contents(h->daemon_log, &log, NULL, NULL));
+        g_assert_nonnull(strstr(log, "<4>Host check interrupt-remapping: off: a guest's device could send interrupts"));
         harness_stop_daemon(h);
         harness_free(h);
 
