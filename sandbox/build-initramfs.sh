@@ -22,13 +22,17 @@ done
 copy_bin() {
 	src=$1
 	dest=$2
-	install -D -m 0755 "$src" "$R$dest"
+	[ "$src" -ef "$R$dest" ] || install -D -m 0755 "$src" "$R$dest"
 	ldd "$src" | awk '/=> \// { print $3 } /^[[:space:]]*\/lib/ { print $1 }' | while read -r lib; do
 		[ -e "$R$lib" ] || install -D -m 0755 "$lib" "$R$lib"
 	done
 }
-copy_bin "$B/daemon/passthrud" /usr/sbin/passthrud
-copy_bin "$B/client/ptctl" /usr/bin/ptctl
+# passthrud as a host gets it: meson install's file layout (binaries, bus policy, activation file, polkit
+# actions, unit, udev rule, catalog, manuals), then the libraries its binaries need.
+meson install -C "$B" --destdir "$R" --no-rebuild --quiet >/dev/null
+for f in $(find "$R" -type f -perm -u+x \( -name passthrud -o -name ptctl -o -name passthrud-udev-override \)); do
+	copy_bin "$f" "${f#"$R"}"
+done
 copy_bin /usr/bin/dbus-daemon /usr/bin/dbus-daemon
 copy_bin "$(command -v lspci)" /usr/bin/lspci
 copy_bin "$(command -v setpci)" /usr/bin/setpci
@@ -58,8 +62,8 @@ done
 depmod -b "$R" "$KVER"
 
 install -D -m 0644 "$here/vm/system.conf" "$R/usr/share/dbus-1/system.conf"
-echo "root:x:0:0:root:/root:/bin/sh" > "$R/etc/passwd"
-echo "root:x:0:" > "$R/etc/group"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$R/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$R/etc/group"
 # dbus-daemon wants a machine ID; one per image is enough for a throwaway VM.
 od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$R/etc/machine-id"
 install -m 0755 "$here/vm/init" "$R/init"

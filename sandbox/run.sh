@@ -53,7 +53,7 @@ BUILD=${BUILD:-$top/build-sandbox}
 # Under 'meson test' the binaries are built already, and the build tree is busy.
 if [ "${PT_NO_BUILD:-}" != 1 ]; then
 	if [ ! -f "$BUILD/build.ninja" ]; then
-		meson setup "$BUILD" "$top" -Dtests=false >/dev/null
+		meson setup "$BUILD" "$top" -Dtests=false --prefix=/usr >/dev/null
 	fi
 	meson compile -C "$BUILD" >/dev/null
 fi

@@ -249,6 +249,20 @@ assign_bridge_pair() {
 }
 check "assigning one e1000 behind the pci-bridge is refused naming its sibling; --group takes both" assign_bridge_pair
 
+installed() {
+	for f in /usr/local/share/dbus-1/system.d/org.passthru1.conf /usr/local/share/polkit-1/actions/org.passthru1.policy \
+		/usr/local/share/dbus-1/system-services/org.passthru1.service /usr/local/sbin/passthrud; do
+		[ -e "$f" ] || [ -e "${f#/usr/local}" ] || [ -e "/usr${f#/usr/local}" ] || { echo "missing $f"; return 1; }
+	done
+	[ "$(command -v passthrud)" != "" ] || return 1
+	# Under the installed bus policy anyone may read; changing needs root or polkit (there is none here).
+	su nobody -c "ptctl list" > /dev/null || { echo "nobody cannot list"; return 1; }
+	out=$(su nobody -c "ptctl hide $vnet" 2>&1) && { echo "nobody could hide"; return 1; }
+	echo "$out" | grep -q "not authorized" || { echo "$out"; return 1; }
+	[ "$(driver_of "$vnet")" = virtio-pci ]
+}
+check "passthrud runs from meson install's layout; its bus policy lets anyone read and nobody change without authorization" installed
+
 kill $mon
 clean_exit() {
 	pid=$(cat /run/passthrud.pid)
