@@ -11,7 +11,7 @@ check() {
 	n=$((n + 1))
 	if out=$("$@" 2>&1); then echo "ok $n $desc"; else fail=1; echo "not ok $n $desc"; printf '%s\n' "$out" | sed 's/^/# /'; fi
 }
-echo "1..5"
+echo "1..6"
 groff_clean() {
 	for f in "$SRC"/man/*.[158]; do
 		w=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$f" 2>&1)
@@ -46,4 +46,27 @@ completes() {
 	[ "$out" = "strict best-effort none" ] || { echo "got '$out'"; return 1; }
 }
 check "the completion completes commands and option values" completes
+documented() {
+	# Every method, signal and property of passthru's interfaces has a comment right before it in the XML.
+	/usr/bin/env python3 - "$SRC/dbus/org.passthru1.xml" <<'PY'
+import sys, xml.dom.minidom
+doc = xml.dom.minidom.parse(sys.argv[1])
+bad = []
+for iface in doc.getElementsByTagName("interface"):
+    seen_comment = False
+    for n in iface.childNodes:
+        if n.nodeType == n.COMMENT_NODE:
+            seen_comment = True
+        elif n.nodeType == n.ELEMENT_NODE:
+            # A property group may share one comment (RateLimitBurst/RateLimitIntervalUSec, Flr/AfFlr...).
+            if not seen_comment and n.tagName in ("method", "signal"):
+                bad.append(f"{iface.getAttribute('name')}.{n.getAttribute('name')}")
+            seen_comment = False if n.tagName in ("method", "signal") else seen_comment
+for b in bad:
+    print("undocumented:", b)
+sys.exit(1 if bad else 0)
+PY
+	[ -s "$B/dbus/org.passthru1.md" ] && grep -q "^- \`StartGuest(guest s)\`" "$B/dbus/org.passthru1.md"
+}
+check "every D-Bus method and signal is documented in the XML, and the Markdown reference is generated from it" documented
 exit $fail

@@ -22,7 +22,8 @@ files() {
 		"$prefix/share/dbus-1/system-services/org.passthru1.service" \
 		"$prefix/share/polkit-1/actions/org.passthru1.policy" "$prefix/lib/systemd/catalog/passthrud.catalog" \
 		"$prefix/share/passthru/libvirt-hook-qemu" "$prefix/share/man/man1/ptctl.1" "$prefix/share/man/man8/passthrud.8" \
-		"$prefix/share/man/man5/passthrud.conf.5" "$prefix/share/bash-completion/completions/ptctl"; do
+		"$prefix/share/man/man5/passthrud.conf.5" "$prefix/share/bash-completion/completions/ptctl" \
+		"$prefix/share/doc/passthrud/org.passthru1.md"; do
 		[ -e "$R$f" ] || { echo "missing: $f"; return 1; }
 	done
 	ls "$R"/*/lib/udev/rules.d/70-passthru.rules "$R"/lib/udev/rules.d/70-passthru.rules 2>/dev/null | grep -q . ||
