@@ -103,6 +103,14 @@ int daemon_config_load(DaemonConfig *c, const char *path, bool required, char **
                                 return bad(ret_error, path, line, "RateLimitIntervalSec= takes a time span (60, 60s, "
                                            "1min), not '%s'", value);
                         c->rate_limit_interval_usec = usec;
+                } else if (section && streq(section, "Safety") && streq(key, "AllowUnsafePVPassthrough")) {
+                        if (streq(value, "yes") || streq(value, "true") || streq(value, "1"))
+                                c->allow_unsafe_pv = true;
+                        else if (streq(value, "no") || streq(value, "false") || streq(value, "0"))
+                                c->allow_unsafe_pv = false;
+                        else
+                                return bad(ret_error, path, line, "AllowUnsafePVPassthrough= takes yes or no, not "
+                                           "'%s'", value);
                 } else if (section && streq(section, "Lifecycle") && streq(key, "WriteTimeoutSec")) {
                         if (parse_timespan(value, &usec) < 0 || usec == 0 || usec > 3600 * 1000000ULL)
                                 return bad(ret_error, path, line, "WriteTimeoutSec= takes a time span up to 1h, not "
@@ -110,7 +118,8 @@ int daemon_config_load(DaemonConfig *c, const char *path, bool required, char **
                         c->write_timeout_usec = usec;
                 } else
                         return bad(ret_error, path, line, "unknown setting %s (known: [Hotplug] RateLimitBurst=, "
-                                   "RateLimitIntervalSec=; [Lifecycle] WriteTimeoutSec=)", key);
+                                   "RateLimitIntervalSec=; [Lifecycle] WriteTimeoutSec=; [Safety] "
+                                   "AllowUnsafePVPassthrough=)", key);
         }
         return 0;
 }

@@ -11,6 +11,7 @@ typedef struct DaemonConfig {
         unsigned rate_limit_burst;              /* [Hotplug] RateLimitBurst= (512) */
         uint64_t rate_limit_interval_usec;      /* [Hotplug] RateLimitIntervalSec= (60 s) */
         uint64_t write_timeout_usec;            /* [Lifecycle] WriteTimeoutSec= (10 s) */
+        bool allow_unsafe_pv;                   /* [Safety] AllowUnsafePVPassthrough= (no) */
 } DaemonConfig;
 
 void daemon_config_defaults(DaemonConfig *c);

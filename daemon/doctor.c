@@ -56,8 +56,18 @@ static bool proc_contains(const char *proc_root, const char *file, const char *n
 
 static void check_iommu(Manager *m, DoctorReport *r) {
         if (m->host == HOST_XEN_DOM0) {
-                (void) doctor_add(r, "iommu", "warn", "run 'xl dmesg | grep -i \"I/O virtualisation\"' to see it",
-                                  "Xen owns the IOMMU; dom0 cannot see whether it is enabled");
+                if (m->xen_iommu > 0)
+                        (void) doctor_add(r, "iommu", "ok", NULL, "Xen reports an IOMMU (I/O virtualisation)");
+                else if (m->xen_iommu == 0)
+                        (void) doctor_add(r, "iommu", m->allow_unsafe_pv ? "warn" : "fail",
+                                          "enable VT-d or AMD-Vi and boot Xen with iommu=1",
+                                          "Xen reports no IOMMU: only PV passthrough, which lets the guest reach "
+                                          "dom0's memory%s", m->allow_unsafe_pv ?
+                                          " (allowed: AllowUnsafePVPassthrough=yes)" : "");
+                else
+                        (void) doctor_add(r, "iommu", "warn", "install xl (xen-utils), or run 'xl dmesg | grep -i "
+                                          "\"I/O virtualisation\"'", "Xen owns the IOMMU, and xl could not say "
+                                          "whether it is enabled");
                 return;
         }
         bool dmar = sysfs_exists(m->sysfs_root, "firmware/acpi/tables/DMAR"),

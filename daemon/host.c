@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,4 +34,20 @@ const char *host_kind_to_string(HostKind k) {
 
 const char *host_stub_driver(HostKind k) {
         return k == HOST_XEN_DOM0 ? "pciback" : "vfio-pci";
+}
+
+int host_xen_iommu(const char *xl) {
+        _cleanup_free_ char *cmd = NULL;
+        char line[512];
+        int found = -ENODATA;
+        if (asprintf(&cmd, "%s info 2>/dev/null", xl) < 0)
+                return -ENOMEM;
+        FILE *f = popen(cmd, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "virt_caps", 9) == 0)
+                        found = strstr(line, "directio") ? 1 : 0;
+        int status = pclose(f);
+        return status == 0 ? found : -ENOEXEC;
 }

@@ -155,6 +155,8 @@ static int plan_start(Manager *m, Job *j, sd_bus_error *error) {
         }
         if ((r = check_viable(m, j->guest, set, n, members, error)) < 0)
                 return r;
+        if ((r = manager_check_iommu(m, set, n, error)) < 0)
+                return r;
         /* Assignments made together can have been split since (Unassign), or the hardware changed. */
         r = coassign_closure(&m->inventory, set, n, &closure, &n_closure, &needs, &n_needs);
         if (r < 0)

@@ -27,6 +27,7 @@ static void help(void) {
                "                       marked stuck (default 10, or WriteTimeoutSec= in the config file)\n"
                "  --config FILE        The configuration file (default %s; absent is fine)\n"
                "  --clock-file FILE    For tests: read the wall clock (seconds) from FILE\n"
+               "  --xl CMD             In a Xen dom0, what 'CMD info' asks about Xen's IOMMU (default xl)\n"
                "  -h --help            Show this help\n"
                "  --version            Show the version\n\n"
                "The system bus is found through $DBUS_SYSTEM_BUS_ADDRESS when set.\n"
@@ -37,7 +38,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
         enum { ARG_SYSFS_ROOT = 0x100, ARG_PROC_ROOT, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_UEVENT_SOURCE, ARG_PCI_IDS, ARG_MODPROBE,
-               ARG_WRITE_TIMEOUT, ARG_CONFIG, ARG_CLOCK_FILE, ARG_VERSION };
+               ARG_WRITE_TIMEOUT, ARG_CONFIG, ARG_CLOCK_FILE, ARG_XL, ARG_VERSION };
         static const struct option options[] = {
                 { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
                 { "proc-root", required_argument, NULL, ARG_PROC_ROOT },
@@ -49,6 +50,7 @@ static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
                 { "write-timeout", required_argument, NULL, ARG_WRITE_TIMEOUT },
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "clock-file", required_argument, NULL, ARG_CLOCK_FILE },
+                { "xl", required_argument, NULL, ARG_XL },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
@@ -72,6 +74,7 @@ static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
                 case ARG_MODPROBE: c->modprobe = optarg; break;
                 case ARG_CONFIG: c->config_file = optarg; break;
                 case ARG_CLOCK_FILE: c->clock_file = optarg; break;
+                case ARG_XL: c->xl = optarg; break;
                 case ARG_WRITE_TIMEOUT: {
                         char *end;
                         double sec = strtod(optarg, &end);

@@ -65,13 +65,32 @@ bool manager_has_iommu_groups(const Manager *m) {
 
 /* Taking a device from the host must not cost it its console, disks or network, nor, without an IOMMU, its
  * memory; --force overrides the first (and is logged), nothing overrides the second. */
-int manager_check_safety(Manager *m, Device *const *devices, size_t n, bool passthrough, bool force,
-                         sd_bus_error *error) {
-        if (passthrough && m->host == HOST_BARE && !manager_has_iommu_groups(m))
+int manager_check_iommu(Manager *m, Device *const *devices, size_t n, sd_bus_error *error) {
+        if (m->host == HOST_BARE && !manager_has_iommu_groups(m))
                 return sd_bus_error_set(error, PT_ERROR_NO_IOMMU,
                                         "this host has no IOMMU groups: a passed-through device could reach all of "
                                         "host memory by DMA. Enable VT-d or AMD-Vi in the firmware and boot with "
                                         "intel_iommu=on (or amd_iommu=on)");
+        if (m->host != HOST_XEN_DOM0 || m->xen_iommu != 0)
+                return 0;
+        if (!m->allow_unsafe_pv)
+                return sd_bus_error_set(error, PT_ERROR_NO_IOMMU,
+                                        "Xen reports no IOMMU (xl info: no directio in virt_caps): only PV "
+                                        "passthrough is possible, and it lets the guest reach dom0's memory by DMA. "
+                                        "Enable the IOMMU, or set [Safety] AllowUnsafePVPassthrough=yes in "
+                                        "passthrud.conf to allow it anyway");
+        for (size_t i = 0; i < n; i++)
+                pt_log_full(LOG_WARNING, PT_MESSAGE_INSECURE, devices[i]->bdf, devices[i]->guest, NULL,
+                            "Insecure: passing %s through without an IOMMU (AllowUnsafePVPassthrough=yes); the guest "
+                            "can reach dom0's memory by DMA", devices[i]->bdf);
+        return 0;
+}
+
+int manager_check_safety(Manager *m, Device *const *devices, size_t n, bool passthrough, bool force,
+                         sd_bus_error *error) {
+        int r;
+        if (passthrough && (r = manager_check_iommu(m, devices, n, error)) < 0)
+                return r;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *why = safety_host_critical(m->sysfs_root, m->proc_root, devices[i]);
                 if (!why)

@@ -31,6 +31,11 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
                        c->settings.rate_limit_interval_usec ? c->settings.rate_limit_interval_usec : 60 * 1000000ULL);
         if (c->clock_file && !(m->clock_file = strdup(c->clock_file)))
                 return -ENOMEM;
+        m->allow_unsafe_pv = c->settings.allow_unsafe_pv;
+        m->xen_iommu = -ENODATA;
+        m->xl = strdup(c->xl ? c->xl : "xl");
+        if (!m->xl)
+                return -ENOMEM;
         m->job_pipe[0] = m->job_pipe[1] = -EBADF;
         if (!m->sysfs_root || !m->proc_root || !m->state_dir || !m->runtime_dir || !m->uevent_source || !m->modprobe)
                 return -ENOMEM;
@@ -67,6 +72,7 @@ Manager *manager_free(Manager *m) {
         /* The write end stays open: a worker still running may hand its job back into it. */
         free(m->modprobe);
         free(m->clock_file);
+        free(m->xl);
         ratelimit_done(&m->limiter);
         assignments_done(&m->assignments);
         store_free(m->store);
@@ -371,6 +377,8 @@ int manager_start(Manager *m) {
                 return log_error_errno(r, "Failed to create runtime directory %s: %m", m->runtime_dir);
 
         m->host = host_detect(m->sysfs_root, m->proc_root);
+        if (m->host == HOST_XEN_DOM0)
+                m->xen_iommu = host_xen_iommu(m->xl);
 
         /* Watch before enumerating, so nothing that happens in between is missed. */
         r = udev_watch_new(m->event, m->uevent_source, manager_handle_uevent, manager_resync, m, &m->udev);

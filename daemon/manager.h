@@ -25,6 +25,7 @@ typedef struct ManagerConfig {
         uint64_t write_timeout_usec;    /* from the command line; 0: unset */
         const char *config_file;        /* NULL: the default, which may be absent */
         const char *clock_file;
+        const char *xl;                 /* in a Xen dom0, what tells whether Xen has an IOMMU (default xl) */
         DaemonConfig settings;          /* the file's, with the command line's over it */
 } ManagerConfig;
 
@@ -58,6 +59,9 @@ typedef struct Manager {
         /* Hotplug. */
         RateLimiter limiter;
         char *clock_file;
+        int xen_iommu;                  /* in a dom0: 1 Xen has an IOMMU, 0 not, <0 unknown */
+        char *xl;
+        bool allow_unsafe_pv;
         sd_event_source *flush_timer;   /* saves the limiter's windows, at most once a second */
         uint64_t uevents;               /* received, for the UeventsProcessed property */
         char **refresh_pending;         /* devices to re-read once this loop iteration's uevents are in */
@@ -164,6 +168,9 @@ int manager_dbus_register(Manager *m);
 int manager_parse_address(const char *address, PtAddress *ret, sd_bus_error *error);
 Device *manager_resolve_device(Manager *m, const char *address, sd_bus_error *error);
 bool manager_has_iommu_groups(const Manager *m);
+/* No passthrough without an IOMMU: NoIommu on a KVM host without IOMMU groups, and in a Xen dom0 whose Xen reports
+ * none unless [Safety] AllowUnsafePVPassthrough=yes, which is then logged as insecure for every device. */
+int manager_check_iommu(Manager *m, Device *const *devices, size_t n, sd_bus_error *error);
 /* Refuses taking these devices from the host: HostCritical (force overrides it, logged), and for passthrough
  * (not a mere hide) NoIommu on a KVM host without IOMMU groups. */
 int manager_check_safety(Manager *m, Device *const *devices, size_t n, bool passthrough, bool force,

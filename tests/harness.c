@@ -196,6 +196,9 @@ void harness_start_daemon(Harness *h, const char *const *extra) {
         g_ptr_array_add(argv, g_build_filename(h->tmpdir, "run", NULL));
         g_ptr_array_add(argv, g_strdup("--modprobe"));
         g_ptr_array_add(argv, fake_modprobe(h));
+        /* Nor the host's xl: a test that wants one gives its own (later options win). */
+        g_ptr_array_add(argv, g_strdup("--xl"));
+        g_ptr_array_add(argv, g_strdup("/bin/false"));
         for (const char *const *e = extra; e && *e; e++)
                 g_ptr_array_add(argv, g_strdup(*e));
         g_ptr_array_add(argv, NULL);

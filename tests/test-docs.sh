@@ -34,7 +34,7 @@ options() {
 }
 check "passthrud.8 covers every option passthrud --help lists" options
 keys() {
-	for k in $(grep -o '"Rate[A-Za-z]*\|"Write[A-Za-z]*' "$SRC/daemon/daemon-config.c" | tr -d '"' | sort -u); do
+	for k in $(grep -o '"Rate[A-Za-z]*\|"Write[A-Za-z]*\|"Allow[A-Za-z]*' "$SRC/daemon/daemon-config.c" | tr -d '"' | sort -u); do
 		grep -q "$k=" "$SRC/man/passthrud.conf.5" || { echo "passthrud.conf.5 lacks $k"; return 1; }
 	done
 }

@@ -2,11 +2,13 @@
 /* The safety policy: the host's console, the controller of its root file system and the NIC of its default route
  * are refused (assign, hide, attach) unless forced; without an IOMMU, passthrough is refused outright. And
  * ptctl doctor's checks of the same facts. */
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 
-static Harness *start(const char *topology) {
+static Harness *start_with(const char *topology, const char *const *extra) {
         Harness *h = harness_new(topology);
         /* The host's mounts and routes, as the daemon reads them under --proc-root. */
         g_autofree char *proc = g_build_filename(h->tmpdir, "proc", NULL);
@@ -31,9 +33,18 @@ static Harness *start(const char *topology) {
                 g_assert_cmpint(g_mkdir_with_parents(xen, 0755), ==, 0);
                 g_assert_true(g_file_set_contents(caps, "control_d\n", -1, NULL));
         }
-        const char *args[] = { "--proc-root", proc, NULL };
-        harness_start_daemon(h, args);
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
+        g_ptr_array_add(args, (char *) "--proc-root");
+        g_ptr_array_add(args, proc);
+        for (const char *const *e = extra; e && *e; e++)
+                g_ptr_array_add(args, (char *) *e);
+        g_ptr_array_add(args, NULL);
+        harness_start_daemon(h, (const char *const *) args->pdata);
         return h;
+}
+
+static Harness *start(const char *topology) {
+        return start_with(topology, NULL);
 }
 
 static void test_host_critical(gconstpointer data) {
@@ -144,10 +155,60 @@ static void test_doctor(gconstpointer data) {
         harness_free(h);
 }
 
+/* In a Xen dom0 the IOMMU is Xen's: xl info says. Without one, PV passthrough only with the explicit unsafe
+ * policy, and then logged as insecure every time. */
+static void test_xen_without_iommu(gconstpointer data) {
+        g_autofree char *dir = g_dir_make_tmp("passthru-xl-XXXXXX", NULL);
+        g_autofree char *xl = g_build_filename(dir, "xl", NULL), *conf = g_build_filename(dir, "passthrud.conf", NULL);
+        g_assert_true(g_file_set_contents(xl, "#!/bin/sh\necho 'virt_caps              : pv hvm'\n", -1, NULL));
+        g_assert_cmpint(chmod(xl, 0755), ==, 0);
+        const char *args[] = { "--xl", xl, NULL };
+        Harness *h = start_with("xen.topo", args);
+        harness_ptctl_refused(h, "Xen reports no IOMMU (xl info: no directio in virt_caps): only PV passthrough is "
+                              "possible, and it lets the guest reach dom0's memory by DMA", "assign", "g1", "01:00.0",
+                              NULL);
+        int status;
+        g_autofree char *doc = doctor(h, NULL, &status);
+        g_assert_cmpint(status, ==, 1);
+        g_assert_nonnull(strstr(doc, "FAIL  iommu                Xen reports no IOMMU"));
+        harness_stop_daemon(h);
+        harness_free(h);
+
+        g_assert_true(g_file_set_contents(conf, "[Safety]\nAllowUnsafePVPassthrough=yes\n", -1, NULL));
+        const char *unsafe[] = { "--xl", xl, "--config", conf, NULL };
+        h = start_with("xen.topo", unsafe);
+        harness_ptctl_ok(h, "assign", "g1", "01:00.0", NULL);
+        harness_ptctl_ok(h, "start", "g1", NULL);
+        harness_ptctl_ok(h, "stop", "g1", NULL);
+        g_autofree char *log = NULL;
+        g_assert_true(g_file_get_contents(h->daemon_log, &log, NULL, NULL));
+        const char *insecure = "Insecure: passing 0000:01:00.0 through without an IOMMU (AllowUnsafePVPassthrough=yes)";
+        const char *first = strstr(log, insecure);
+        g_assert_nonnull(first);
+        g_assert_nonnull(strstr(first + 1, insecure)); /* at the assignment, and again at the start */
+        harness_stop_daemon(h);
+        harness_free(h);
+
+        /* A Xen with an IOMMU is fine. */
+        g_assert_true(g_file_set_contents(xl, "#!/bin/sh\necho 'virt_caps              : pv hvm hvm_directio "
+                                              "pv_directio'\n", -1, NULL));
+        g_assert_cmpint(chmod(xl, 0755), ==, 0);
+        h = start_with("xen.topo", args);
+        harness_ptctl_ok(h, "assign", "g1", "01:00.0", NULL);
+        g_autofree char *ok = doctor(h, NULL, &status);
+        g_assert_nonnull(strstr(ok, "ok    iommu                Xen reports an IOMMU"));
+        harness_stop_daemon(h);
+        harness_free(h);
+        g_unlink(xl);
+        g_unlink(conf);
+        g_rmdir(dir);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_data_func("/safety/host-critical", NULL, test_host_critical);
         g_test_add_data_func("/safety/no-iommu", NULL, test_no_iommu);
         g_test_add_data_func("/safety/doctor", NULL, test_doctor);
+        g_test_add_data_func("/safety/xen-without-iommu", NULL, test_xen_without_iommu);
         return harness_run();
 }
