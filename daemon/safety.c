@@ -95,6 +95,32 @@ static char *default_route_on(const char *sysfs_root, const char *proc_root, con
         return found;
 }
 
+/* An interface with an address in use: a connected IPv4 route (the kernel adds one per configured subnet), or a
+ * global IPv6 address. */
+static char *address_on(const char *sysfs_root, const char *proc_root, const Device *d) {
+        char *found = NULL;
+        _cleanup_free_ char *route = pt_path_join(proc_root, "net/route"), *inet6 = pt_path_join(proc_root, "net/if_inet6");
+        _cleanup_fclose_ FILE *f = route ? fopen(route, "re") : NULL;
+        char line[512];
+        while (f && !found && fgets(line, sizeof(line), f)) {
+                char iface[64], dest[64], gateway[64];
+                if (sscanf(line, "%63s %63s %63s", iface, dest, gateway) == 3 && streq(gateway, "00000000") &&
+                    !streq(iface, "lo") && interface_on(sysfs_root, iface, d) &&
+                    asprintf(&found, "it is the NIC of an active IPv4 address (%s)", iface) < 0)
+                        found = NULL;
+        }
+        _cleanup_fclose_ FILE *g = inet6 ? fopen(inet6, "re") : NULL;
+        while (g && !found && fgets(line, sizeof(line), g)) {
+                /* address index prefixlen scope flags iface; scope 00 is global */
+                char addr[64], scope[8], iface[64];
+                if (sscanf(line, "%63s %*s %*s %7s %*s %63s", addr, scope, iface) == 3 && streq(scope, "00") &&
+                    !streq(iface, "lo") && interface_on(sysfs_root, iface, d) &&
+                    asprintf(&found, "it is the NIC of an active IPv6 address (%s)", iface) < 0)
+                        found = NULL;
+        }
+        return found;
+}
+
 char *safety_host_critical(const char *sysfs_root, const char *proc_root, const Device *d) {
         _cleanup_free_ char *rel = sysfs_device_attr(d->bdf, "boot_vga"), *vga = NULL;
         if (rel && sysfs_read_string(sysfs_root, rel, &vga) >= 0 && streq(vga, "1"))
@@ -102,5 +128,7 @@ char *safety_host_critical(const char *sysfs_root, const char *proc_root, const 
         char *why = mounted_on(sysfs_root, proc_root, d);
         if (!why)
                 why = default_route_on(sysfs_root, proc_root, d);
+        if (!why)
+                why = address_on(sysfs_root, proc_root, d);
         return why;
 }

@@ -22,9 +22,11 @@ static Harness *start_with(const char *topology, const char *const *extra) {
                                           "22 1 8:0 / / rw,relatime - ext4 /dev/sda rw\n", -1, NULL));
         g_assert_true(g_file_set_contents(route,
                                           "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
-                                          "eno1\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
-                                          "enp1s0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n", -1, NULL));
+                                          "eno1\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n", -1, NULL));
         g_assert_true(g_file_set_contents(route6, "", -1, NULL));
+        g_autofree char *inet6 = g_build_filename(net, "if_inet6", NULL);
+        /* enp1s0 has only its link-local address: not in use for the host. */
+        g_assert_true(g_file_set_contents(inet6, "fe80000000000000021b21fffe123456 03 40 20 80   enp1s0\n", -1, NULL));
         g_autofree char *interrupts = g_build_filename(proc, "interrupts", NULL), *xen = g_build_filename(proc, "xen", NULL);
         g_assert_true(g_file_set_contents(interrupts, strstr(topology, "no-iommu") ? " 24: 0 PCI-MSI 327680-edge\n" :
                                           " 24: 0 IR-PCI-MSI 327680-edge ahci\n", -1, NULL));
@@ -63,8 +65,23 @@ static void test_host_critical(gconstpointer data) {
         g_autoptr(JsonNode) guests = harness_ptctl_json(h, "guests", "--json", NULL);
         g_assert_cmpuint(json_array_get_length(json_node_get_array(guests)), ==, 0);
 
-        /* The spare NIC is nobody's business. */
+        /* The spare NIC is nobody's business, until it has an address the host uses. */
         harness_ptctl_ok(h, "assign", "g1", "01:00.0", NULL);
+        g_autofree char *inet6 = g_build_filename(h->tmpdir, "proc", "net", "if_inet6", NULL);
+        g_assert_true(g_file_set_contents(inet6, "20010db8000000000000000000000001 03 40 00 80   enp1s0\n", -1, NULL));
+        harness_ptctl_refused(h, "0000:01:00.0 is host-critical: it is the NIC of an active IPv6 address (enp1s0)",
+                              "hide", "01:00.0", NULL);
+        g_autofree char *route = g_build_filename(h->tmpdir, "proc", "net", "route", NULL);
+        g_assert_true(g_file_set_contents(inet6, "", -1, NULL));
+        g_assert_true(g_file_set_contents(route,
+                                          "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+                                          "eno1\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+                                          "enp1s0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n", -1, NULL));
+        harness_ptctl_refused(h, "0000:01:00.0 is host-critical: it is the NIC of an active IPv4 address (enp1s0)",
+                              "hide", "01:00.0", NULL);
+        g_assert_true(g_file_set_contents(route,
+                                          "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+                                          "eno1\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n", -1, NULL));
         harness_ptctl_ok(h, "hide", "01:00.0", NULL);
 
         /* Forced, it goes, and the log says so. */
