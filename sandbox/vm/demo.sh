@@ -9,6 +9,9 @@ say "== What kind of host passthrud sees (under --xen: a dom0, with pciback as t
 show ptctl status
 stub=$(ptctl status --json | jq -r .stub_driver)
 say ""
+say "== Can this host pass devices through? (ok / WARN / FAIL, with a fix for each)"
+show ptctl doctor
+say ""
 say "== Every PCI function: driver, IOMMU group, the kernel's reset methods, state"
 show ptctl list
 say ""
@@ -46,6 +49,7 @@ say "   Start: the stub driver is loaded if missing, each device is detached fro
 say "   it (driver_override, unbind, drivers_probe, read back), then reset; the original driver is on record first"
 show ptctl start guest1
 show ptctl guest guest1
+show ptctl doctor guest1
 show ptctl list
 say "   Stop: reset, then each device goes back to the driver it came from, by name"
 show ptctl stop guest1
