@@ -128,8 +128,7 @@ static int reply_strv(sd_bus_message *msg, char **l) {
 static void sync_and_emit(Manager *m, char *const *addresses) {
         static const char *props[] = { "Guest", "AssignmentProblem", "State", NULL };
         for (char *const *a = addresses; a && *a; a++) {
-                PtAddress addr;
-                Device *d = pt_address_parse_bdf(*a, &addr, NULL) >= 0 ? inventory_find(&m->inventory, &addr) : NULL;
+                Device *d = inventory_find_bdf(&m->inventory, *a);
                 if (d && manager_sync_device(m, d))
                         device_dbus_emit_changed(m, d, props);
         }

@@ -21,6 +21,10 @@ bool device_is_stub_driver(const char *driver) {
         return false;
 }
 
+bool device_on_stub(const Device *d) {
+        return device_is_stub_driver(d->driver);
+}
+
 const char *device_state(const Device *d) {
         if (d->stuck)
                 return PT_STATE_STUCK;
@@ -30,7 +34,7 @@ const char *device_state(const Device *d) {
                 return PT_STATE_RUNNING;
         if (d->hidden)
                 return PT_STATE_HIDDEN;
-        if (!isempty(d->driver) && device_is_stub_driver(d->driver))
+        if (device_on_stub(d))
                 return PT_STATE_CLAIMED;
         return PT_STATE_HOST;
 }

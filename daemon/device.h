@@ -64,6 +64,8 @@ static inline void device_freep(Device **d) {
 
 const char *device_state(const Device *d);
 bool device_is_stub_driver(const char *driver);
+/* Bound to vfio-pci, pciback or pci-stub. */
+bool device_on_stub(const Device *d);
 
 /* Takes the fresh snapshot into 'd' (the old one goes to 'fresh', for the caller to free) and lists the D-Bus
  * properties that changed (NULL-terminated static strings; free *ret_changed, not its items). */

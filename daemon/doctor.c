@@ -123,8 +123,7 @@ static void check_guest(Manager *m, DoctorReport *r, const char *guest) {
         }
         for (char **b = members; *b; b++) {
                 Assignment *a = assignments_find(&m->assignments, *b);
-                PtAddress addr;
-                Device *d = pt_address_parse_bdf(*b, &addr, NULL) >= 0 ? inventory_find(&m->inventory, &addr) : NULL;
+                Device *d = inventory_find_bdf(&m->inventory, *b);
                 _cleanup_free_ char *name = NULL, *why = NULL;
                 if (asprintf(&name, "reset %s", *b) < 0)
                         return;
@@ -146,8 +145,7 @@ static void check_guest(Manager *m, DoctorReport *r, const char *guest) {
                                           d->flr ? "yes" : "no");
                 /* The group's other members must be the guest's, bridges, driverless or on a stub. */
                 for (char **p = d->iommu_group_members; p && *p; p++) {
-                        PtAddress pa;
-                        Device *x = pt_address_parse_bdf(*p, &pa, NULL) >= 0 ? inventory_find(&m->inventory, &pa) : NULL;
+                        Device *x = inventory_find_bdf(&m->inventory, *p);
                         if (!x || x->is_bridge || pt_strv_contains(members, x->bdf) || isempty(x->driver) ||
                             device_is_stub_driver(x->driver))
                                 continue;

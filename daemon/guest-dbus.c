@@ -48,9 +48,7 @@ static int property_get_assignments(sd_bus *bus, const char *path, const char *i
                 const Assignment *a = &m->assignments.items[i];
                 if (!streq(a->stored.guest, name))
                         continue;
-                PtAddress addr;
-                const Device *d = pt_address_parse_bdf(a->stored.address, &addr, NULL) >= 0 ?
-                                  inventory_find(&m->inventory, &addr) : NULL;
+                const Device *d = inventory_find_bdf(&m->inventory, a->stored.address);
                 r = sd_bus_message_append(reply, "(sbbisssss)", a->stored.address, (int) a->stored.managed,
                                           (int) a->stored.permissive, a->stored.vslot, strempty(a->stored.options),
                                           strempty(a->problem),

@@ -13,11 +13,6 @@
 #include "polkit.h"
 #include "pt-util.h"
 
-static Device *find(Manager *m, const char *bdf) {
-        PtAddress a;
-        return pt_address_parse_bdf(bdf, &a, NULL) >= 0 ? inventory_find(&m->inventory, &a) : NULL;
-}
-
 int hide_plan_claim(Manager *m, JobDevice *jd, const Device *d) {
         if (!d || (d->guest && d->running) || streq(strempty(d->driver), jd->stub))
                 return 0;
@@ -34,7 +29,7 @@ int hide_plan_claim(Manager *m, JobDevice *jd, const Device *d) {
 
 static int plan_hide(Manager *m, Job *j, sd_bus_error *error) {
         JobDevice *jd = &j->devices[0];
-        Device *d = find(m, jd->bdf);
+        Device *d = inventory_find_bdf(&m->inventory, jd->bdf);
         int r;
         if (manager_find_hidden(m, jd->bdf))
                 return sd_bus_error_setf(error, PT_ERROR_ALREADY_HIDDEN, "%s is already hidden (driver %s)", jd->bdf,
@@ -64,7 +59,7 @@ static int plan_hide(Manager *m, Job *j, sd_bus_error *error) {
 
 static int plan_unhide(Manager *m, Job *j, sd_bus_error *error) {
         JobDevice *jd = &j->devices[0];
-        Device *d = find(m, jd->bdf);
+        Device *d = inventory_find_bdf(&m->inventory, jd->bdf);
         if (!manager_find_hidden(m, jd->bdf))
                 return sd_bus_error_setf(error, PT_ERROR_NOT_HIDDEN, "%s is not hidden", jd->bdf);
         if (d && d->guest && d->running)
@@ -83,7 +78,7 @@ static int plan_unhide(Manager *m, Job *j, sd_bus_error *error) {
                 jd->release = true;
                 if (job_device_origin_hold(jd, h) < 0)
                         return -ENOMEM;
-        } else if (d && ((!isempty(d->driver) && device_is_stub_driver(d->driver)) ||
+        } else if (d && (device_on_stub(d) ||
                          (!jd->rebind && !isempty(d->driver)))) {
                 /* On a stub with no record of where it came from (it appeared hidden), the kernel probes it;
                  * with --no-rebind it leaves whatever driver it has. */
@@ -208,7 +203,7 @@ int method_list_hidden(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         for (size_t i = 0; r >= 0 && i < m->n_hidden; i++) {
                 const StoredHidden *h = &m->hidden[i];
                 const StoredHold *hold = manager_find_hold(m, h->address);
-                const Device *d = find(m, h->address);
+                const Device *d = inventory_find_bdf(&m->inventory, h->address);
                 r = sd_bus_message_append(reply, "(sssss)", h->address, h->driver,
                                           d ? device_state(d) : PT_STATE_MISSING, d ? strempty(d->driver) : "",
                                           hold ? hold->original_driver : "");

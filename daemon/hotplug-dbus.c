@@ -14,10 +14,6 @@
 #include "pt-util.h"
 #include "sysfs-write.h"
 
-static bool on_stub(const Device *d) {
-        return !isempty(d->driver) && device_is_stub_driver(d->driver);
-}
-
 /* Every attach and detach of a device counts; past the burst in the window, it waits. */
 static int check_rate(Manager *m, const char *bdf, const char *what, sd_bus_error *error) {
         uint64_t wait = 0;
@@ -62,7 +58,7 @@ static int plan_attach(Manager *m, Job *j, sd_bus_error *error) {
                 return sd_bus_error_setf(error, d->stuck ? PT_ERROR_DEVICE_STUCK : PT_ERROR_DEVICE_FAILED,
                                          "%s is %s; reset it with 'ptctl reset %s' first", d->bdf,
                                          d->stuck ? "stuck (a write to it timed out)" : "not answering", d->bdf);
-        if (!rec->managed && !on_stub(d))
+        if (!rec->managed && !device_on_stub(d))
                 return sd_bus_error_setf(error, PT_ERROR_STILL_ATTACHED, isempty(d->driver) ?
                                          "device %s%s has no driver; an unmanaged device must already be bound to a "
                                          "stub driver" : "device %s is still attached to host driver %s", d->bdf,
@@ -73,9 +69,8 @@ static int plan_attach(Manager *m, Job *j, sd_bus_error *error) {
         if (!members || pt_strv_push(&members, strdup(d->bdf)) < 0)
                 return -ENOMEM;
         for (char **p = d->iommu_group_members; p && *p; p++) {
-                PtAddress pa;
-                Device *x = pt_address_parse_bdf(*p, &pa, NULL) >= 0 ? inventory_find(&m->inventory, &pa) : NULL;
-                if (x && !x->is_bridge && !pt_strv_contains(members, x->bdf) && !isempty(x->driver) && !on_stub(x))
+                Device *x = inventory_find_bdf(&m->inventory, *p);
+                if (x && !x->is_bridge && !pt_strv_contains(members, x->bdf) && !isempty(x->driver) && !device_on_stub(x))
                         return sd_bus_error_setf(error, PT_ERROR_GROUP_NOT_VIABLE,
                                                  "cannot attach %s: IOMMU group %d is not viable: %s is bound to host "
                                                  "driver %s", d->bdf, d->iommu_group, x->bdf, x->driver);
@@ -90,7 +85,7 @@ static int plan_attach(Manager *m, Job *j, sd_bus_error *error) {
         for (size_t i = 0; i < n_needs; i++) {
                 Device *x = needs[i].device;
                 if (pt_strv_contains(members, x->bdf) ||
-                    (needs[i].kind == COASSIGN_SAME_GROUP && (isempty(x->driver) || on_stub(x))))
+                    (needs[i].kind == COASSIGN_SAME_GROUP && (isempty(x->driver) || device_on_stub(x))))
                         continue;
                 return sd_bus_error_setf(error, PT_ERROR_COASSIGNMENT_REQUIRED,
                                          "cannot attach %s: %s must be co-assigned to the same guest with %s (%s)",
@@ -127,8 +122,7 @@ static int plan_detach(Manager *m, Job *j, sd_bus_error *error) {
         if (!pt_strv_contains(m->running_guests, j->guest))
                 return sd_bus_error_setf(error, PT_ERROR_GUEST_NOT_RUNNING, "guest %s is not running; 'ptctl "
                                          "unassign' takes the device from it", j->guest);
-        PtAddress addr;
-        Device *d = pt_address_parse_bdf(jd->bdf, &addr, NULL) >= 0 ? inventory_find(&m->inventory, &addr) : NULL;
+        Device *d = inventory_find_bdf(&m->inventory, jd->bdf);
         int r = check_rate(m, jd->bdf, "detach", error);
         if (r < 0)
                 return r;

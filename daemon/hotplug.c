@@ -193,9 +193,7 @@ int manager_reload_assignments(Manager *m) {
                 return r;
         for (size_t i = 0; i < fresh.n; i++) {
                 Assignment *a = &fresh.items[i];
-                PtAddress addr;
-                Device *d = pt_address_parse_bdf(a->stored.address, &addr, NULL) >= 0 ?
-                            inventory_find(&m->inventory, &addr) : NULL;
+                Device *d = inventory_find_bdf(&m->inventory, a->stored.address);
                 (void) assignment_check_identity(a, d);
         }
         assignments_done(&m->assignments);

@@ -35,6 +35,11 @@ Device *inventory_find(const Inventory *inv, const PtAddress *a) {
         return found ? inv->devices[i] : NULL;
 }
 
+Device *inventory_find_bdf(const Inventory *inv, const char *bdf) {
+        PtAddress a;
+        return pt_address_parse_bdf(bdf, &a, NULL) >= 0 ? inventory_find(inv, &a) : NULL;
+}
+
 int inventory_insert(Inventory *inv, Device *d) {
         bool found;
         size_t i = lower_bound(inv, &d->address, &found);

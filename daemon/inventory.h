@@ -13,6 +13,8 @@ typedef struct Inventory {
 
 void inventory_done(Inventory *inv);
 Device *inventory_find(const Inventory *inv, const PtAddress *a);
+/* By full BDF (as records and sysfs write it); NULL when absent or not a BDF. */
+Device *inventory_find_bdf(const Inventory *inv, const char *bdf);
 int inventory_insert(Inventory *inv, Device *d); /* takes ownership; -EEXIST if present */
 Device *inventory_take(Inventory *inv, const PtAddress *a);
 

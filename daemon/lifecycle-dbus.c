@@ -16,17 +16,13 @@
 #include "sysfs-write.h"
 #include "sysfs.h"
 
-static bool on_stub(const Device *d) {
-        return !isempty(d->driver) && device_is_stub_driver(d->driver);
-}
-
 static const char *stub_for(Manager *m, const char *chosen) {
         return isempty(chosen) ? host_stub_driver(m->host) : chosen;
 }
 
 /* A device sits idle on a stub: nothing on the host uses it and no running guest has it. */
 static bool idle(const Device *d) {
-        return (isempty(d->driver) || on_stub(d)) && !(d->guest && d->running);
+        return (isempty(d->driver) || device_on_stub(d)) && !(d->guest && d->running);
 }
 
 /* What reset_choose() needs, from the model; 'members' are the devices the reset may also hit freely. */
@@ -98,10 +94,9 @@ static int check_usable(const Device *d, const char *guest, sd_bus_error *error)
 static int check_viable(Manager *m, const char *guest, Device **set, size_t n, char **members, sd_bus_error *error) {
         for (size_t i = 0; i < n; i++)
                 for (char **p = set[i]->iommu_group_members; p && *p; p++) {
-                        PtAddress a;
-                        Device *x = pt_address_parse_bdf(*p, &a, NULL) >= 0 ? inventory_find(&m->inventory, &a) : NULL;
+                        Device *x = inventory_find_bdf(&m->inventory, *p);
                         if (!x || x->is_bridge || pt_strv_contains(members, x->bdf) || isempty(x->driver) ||
-                            on_stub(x))
+                            device_on_stub(x))
                                 continue;
                         return sd_bus_error_setf(error, PT_ERROR_GROUP_NOT_VIABLE,
                                                  "cannot start guest %s: IOMMU group %d is not viable: %s is bound to "
@@ -125,8 +120,7 @@ static int plan_start(Manager *m, Job *j, sd_bus_error *error) {
         /* uevents keep the model current, except for a device falling off the bus (or coming back), which
          * tells nobody: ask each device, and re-read the ones whose answer changed. */
         for (char **b = members; *b; b++) {
-                PtAddress addr;
-                Device *d = pt_address_parse_bdf(*b, &addr, NULL) >= 0 ? inventory_find(&m->inventory, &addr) : NULL;
+                Device *d = inventory_find_bdf(&m->inventory, *b);
                 if (d && (sysfs_config_answers(m->sysfs_root, d->bdf) == -ENXIO) != d->off_bus) {
                         char *one[] = { *b, NULL };
                         manager_refresh_devices(m, one);
@@ -137,15 +131,14 @@ static int plan_start(Manager *m, Job *j, sd_bus_error *error) {
                 return -ENOMEM;
         for (char **b = members; *b; b++) {
                 Assignment *a = assignments_find(&m->assignments, *b);
-                PtAddress addr;
-                Device *d = pt_address_parse_bdf(*b, &addr, NULL) >= 0 ? inventory_find(&m->inventory, &addr) : NULL;
+                Device *d = inventory_find_bdf(&m->inventory, *b);
                 if (a->problem || !d)
                         return sd_bus_error_setf(error, d ? PT_ERROR_DEVICE_MISMATCHED : PT_ERROR_DEVICE_MISSING,
                                                  "cannot start guest %s: %s: %s", j->guest, *b,
                                                  a->problem ? a->problem : "missing");
                 if ((r = check_usable(d, j->guest, error)) < 0)
                         return r;
-                if (!a->stored.managed && !on_stub(d))
+                if (!a->stored.managed && !device_on_stub(d))
                         return sd_bus_error_setf(error, PT_ERROR_STILL_ATTACHED, isempty(d->driver) ?
                                                  "cannot start guest %s: device %s%s has no driver; an unmanaged device "
                                                  "must already be bound to a stub driver" :
@@ -163,7 +156,7 @@ static int plan_start(Manager *m, Job *j, sd_bus_error *error) {
                 return r;
         for (size_t i = 0; i < n_needs; i++) {
                 Device *x = needs[i].device;
-                if (needs[i].kind == COASSIGN_SAME_GROUP && (isempty(x->driver) || on_stub(x)))
+                if (needs[i].kind == COASSIGN_SAME_GROUP && (isempty(x->driver) || device_on_stub(x)))
                         continue; /* the group is viable: an idle member is no danger */
                 return sd_bus_error_setf(error, PT_ERROR_COASSIGNMENT_REQUIRED,
                                          "cannot start guest %s: %s must be co-assigned to the same guest with %s (%s)",
@@ -204,8 +197,7 @@ static int plan_stop(Manager *m, Job *j, sd_bus_error *error) {
         for (char **b = members; *b; b++) {
                 Assignment *a = assignments_find(&m->assignments, *b);
                 const StoredHold *h = manager_find_hold(m, *b);
-                PtAddress addr;
-                Device *d = pt_address_parse_bdf(*b, &addr, NULL) >= 0 ? inventory_find(&m->inventory, &addr) : NULL;
+                Device *d = inventory_find_bdf(&m->inventory, *b);
                 _cleanup_free_ char *why = NULL;
                 if (!d || d->stuck) {
                         pt_log_full(LOG_WARNING, NULL, *b, j->guest, NULL, "Stopping guest %s: %s is %s; leaving it "
@@ -243,7 +235,7 @@ static int plan_reset_device(Manager *m, Job *j, sd_bus_error *error) {
                 return sd_bus_error_setf(error, PT_ERROR_GUEST_RUNNING,
                                          "%s belongs to guest %s, which is running; stop the guest first", d->bdf,
                                          d->guest);
-        if (!isempty(d->driver) && !on_stub(d))
+        if (!isempty(d->driver) && !device_on_stub(d))
                 return sd_bus_error_setf(error, PT_ERROR_STILL_ATTACHED,
                                          "%s is bound to host driver %s; passthrud resets only devices on a stub "
                                          "driver or without one", d->bdf, d->driver);
@@ -319,9 +311,7 @@ static int reply_started(Manager *m, Job *j) {
         for (size_t i = 0; r >= 0 && i < j->n_devices; i++) {
                 const JobDevice *jd = &j->devices[i];
                 const Assignment *a = assignments_find(&m->assignments, jd->bdf);
-                PtAddress addr;
-                const Device *d = pt_address_parse_bdf(jd->bdf, &addr, NULL) >= 0 ?
-                                  inventory_find(&m->inventory, &addr) : NULL;
+                const Device *d = inventory_find_bdf(&m->inventory, jd->bdf);
                 if (!a)
                         continue;
                 /* Sent before the model is re-read: a claimed device is on its stub, the others as they were. */

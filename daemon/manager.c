@@ -277,8 +277,7 @@ static void manager_resync(void *userdata) {
                         (void) pt_strv_push(&gone, strdup(m->inventory.devices[i]->bdf));
         }
         for (char **b = gone; b && *b; b++) {
-                PtAddress a;
-                Device *d = pt_address_parse_bdf(*b, &a, NULL) >= 0 ? inventory_find(&m->inventory, &a) : NULL;
+                Device *d = inventory_find_bdf(&m->inventory, *b);
                 if (d)
                         device_removed(m, d);
         }
@@ -352,9 +351,7 @@ static int manager_open_store(Manager *m) {
                 return log_error_errno(r, "Failed to read the managed-mode records of %s: %m", store_path(m->store));
         for (size_t i = 0; i < m->assignments.n; i++) {
                 Assignment *a = &m->assignments.items[i];
-                PtAddress addr;
-                Device *d = pt_address_parse_bdf(a->stored.address, &addr, NULL) >= 0 ?
-                            inventory_find(&m->inventory, &addr) : NULL;
+                Device *d = inventory_find_bdf(&m->inventory, a->stored.address);
                 if (assignment_check_identity(a, d) && a->problem)
                         pt_log_full(LOG_WARNING, NULL, a->stored.address, a->stored.guest, NULL,
                                     "Assignment of %s to guest %s: %s", a->stored.address, a->stored.guest,

@@ -15,11 +15,6 @@
 #include "sysfs-write.h"
 #include "sysfs.h"
 
-static Device *find(Manager *m, const char *bdf) {
-        PtAddress a;
-        return pt_address_parse_bdf(bdf, &a, NULL) >= 0 ? inventory_find(&m->inventory, &a) : NULL;
-}
-
 static const StoredOperation *device_op(const StoredOperation *ops, size_t n, const char *bdf) {
         const StoredOperation *last = NULL;
         for (size_t i = 0; i < n; i++)
@@ -57,7 +52,7 @@ static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
                 const StoredHold *h = &m->holds[i];
                 const StoredOperation *op = device_op(ops, n_ops, h->address), *hop = hotplug_op(ops, n_ops, h->address);
                 bool hidden = manager_find_hidden(m, h->address);
-                Device *d = find(m, h->address);
+                Device *d = inventory_find_bdf(&m->inventory, h->address);
                 const char *why = NULL;
                 bool claim = false;
 
@@ -106,7 +101,7 @@ static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
         /* The hide pool: a hidden device found on another driver goes back to its stub. */
         for (size_t i = 0; i < m->n_hidden; i++) {
                 const StoredHidden *h = &m->hidden[i];
-                Device *d = find(m, h->address);
+                Device *d = inventory_find_bdf(&m->inventory, h->address);
                 bool planned = false;
                 for (size_t k = 0; k < j->n_devices; k++)
                         planned = planned || streq(j->devices[k].bdf, h->address);
@@ -190,10 +185,8 @@ int manager_recover(Manager *m) {
         if (r >= 0 && (r = assignments_load(&m->assignments, m->store)) < 0)
                 log_error_errno(r, "Failed to re-read the assignments: %m");
         for (size_t i = 0; r >= 0 && i < m->assignments.n; i++) {
-                PtAddress a;
                 Assignment *as = &m->assignments.items[i];
-                (void) assignment_check_identity(as, pt_address_parse_bdf(as->stored.address, &a, NULL) >= 0 ?
-                                                             inventory_find(&m->inventory, &a) : NULL);
+                (void) assignment_check_identity(as, inventory_find_bdf(&m->inventory, as->stored.address));
         }
         for (size_t i = 0; i < n_ops; i++)
                 stored_operation_done(&ops[i]);
