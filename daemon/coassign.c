@@ -90,3 +90,34 @@ int coassign_closure(const Inventory *inv, Device *const *requested, size_t n_re
         *n_needs = count_needs;
         return 0;
 }
+
+static bool idle_on_host_side(const Device *d) {
+        return isempty(d->driver) || device_on_stub(d);
+}
+
+Device *coassign_group_blocker(const Inventory *inv, const Device *d, char *const *members) {
+        for (char **p = d->iommu_group_members; p && *p; p++) {
+                Device *x = inventory_find_bdf(inv, *p);
+                if (x && !x->is_bridge && !pt_strv_contains(members, x->bdf) && !idle_on_host_side(x))
+                        return x;
+        }
+        return NULL;
+}
+
+int coassign_first_unmet(const Inventory *inv, Device *const *devices, size_t n, char *const *members,
+                         CoassignNeed *ret) {
+        _cleanup_free_ Device **closure = NULL;
+        _cleanup_free_ CoassignNeed *needs = NULL;
+        size_t n_closure = 0, n_needs = 0;
+        int r = coassign_closure(inv, devices, n, &closure, &n_closure, &needs, &n_needs);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_needs; i++) {
+                if (pt_strv_contains(members, needs[i].device->bdf) ||
+                    (needs[i].kind == COASSIGN_SAME_GROUP && idle_on_host_side(needs[i].device)))
+                        continue;
+                *ret = needs[i];
+                return 1;
+        }
+        return 0;
+}

@@ -28,3 +28,13 @@ typedef struct CoassignNeed {
  * Returns the number of devices in *ret (malloc'd); *ret_needs lists, for each added device, what pulled it in. */
 int coassign_closure(const Inventory *inv, Device *const *requested, size_t n_requested, Device ***ret, size_t *n,
                      CoassignNeed **ret_needs, size_t *n_needs);
+
+/* Group viability, for giving the devices named in 'members' to a guest: the first member of d's IOMMU group that
+ * is none of them, not a bridge, and bound to a host driver; NULL when the group is viable. */
+Device *coassign_group_blocker(const Inventory *inv, const Device *d, char *const *members);
+
+/* The first rule the devices break for a guest owning 'members' (they among them): a device that must come along
+ * and is not the guest's. A group member idle on a stub or driverless is no danger (the group stays viable).
+ * Returns 1 and *ret, 0 when every rule holds, or a negative errno. */
+int coassign_first_unmet(const Inventory *inv, Device *const *devices, size_t n, char *const *members,
+                         CoassignNeed *ret);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coassign.h"
 #include "doctor.h"
 #include "manager.h"
 #include "passthru/pt-macros.h"
@@ -143,19 +144,13 @@ static void check_guest(Manager *m, DoctorReport *r, const char *guest) {
                 else
                         (void) doctor_add(r, name, "ok", NULL, "%s reset (FLR: %s)", jd.reset_method,
                                           d->flr ? "yes" : "no");
-                /* The group's other members must be the guest's, bridges, driverless or on a stub. */
-                for (char **p = d->iommu_group_members; p && *p; p++) {
-                        Device *x = inventory_find_bdf(&m->inventory, *p);
-                        if (!x || x->is_bridge || pt_strv_contains(members, x->bdf) || isempty(x->driver) ||
-                            device_is_stub_driver(x->driver))
-                                continue;
+                Device *x = coassign_group_blocker(&m->inventory, d, members);
+                if (x)
                         (void) doctor_add(r, "group-viability", "fail", "assign it to the guest too, hide it, or "
                                           "unbind it", "IOMMU group %d of %s is not viable: %s is bound to host "
                                           "driver %s", d->iommu_group, d->bdf, x->bdf, x->driver);
-                        goto next;
-                }
-                (void) doctor_add(r, "group-viability", "ok", NULL, "IOMMU group of %s is viable", d->bdf);
-        next:;
+                else
+                        (void) doctor_add(r, "group-viability", "ok", NULL, "IOMMU group of %s is viable", d->bdf);
         }
         if (m->host == HOST_XEN_DOM0)
                 (void) doctor_add(r, "pv-guest", "warn", "in a PV guest: load xen-pcifront; boot pvops kernels with "

@@ -68,29 +68,19 @@ static int plan_attach(Manager *m, Job *j, sd_bus_error *error) {
         _cleanup_strv_free_ char **members = assignments_devices_of(&m->assignments, j->guest);
         if (!members || pt_strv_push(&members, strdup(d->bdf)) < 0)
                 return -ENOMEM;
-        for (char **p = d->iommu_group_members; p && *p; p++) {
-                Device *x = inventory_find_bdf(&m->inventory, *p);
-                if (x && !x->is_bridge && !pt_strv_contains(members, x->bdf) && !isempty(x->driver) && !device_on_stub(x))
-                        return sd_bus_error_setf(error, PT_ERROR_GROUP_NOT_VIABLE,
-                                                 "cannot attach %s: IOMMU group %d is not viable: %s is bound to host "
-                                                 "driver %s", d->bdf, d->iommu_group, x->bdf, x->driver);
-        }
-        Device *one[] = { d };
-        _cleanup_free_ Device **closure = NULL;
-        _cleanup_free_ CoassignNeed *needs = NULL;
-        size_t n_closure = 0, n_needs = 0;
-        r = coassign_closure(&m->inventory, one, 1, &closure, &n_closure, &needs, &n_needs);
+        Device *x = coassign_group_blocker(&m->inventory, d, members);
+        if (x)
+                return sd_bus_error_setf(error, PT_ERROR_GROUP_NOT_VIABLE,
+                                         "cannot attach %s: IOMMU group %d is not viable: %s is bound to host "
+                                         "driver %s", d->bdf, d->iommu_group, x->bdf, x->driver);
+        CoassignNeed need;
+        r = coassign_first_unmet(&m->inventory, &d, 1, members, &need);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n_needs; i++) {
-                Device *x = needs[i].device;
-                if (pt_strv_contains(members, x->bdf) ||
-                    (needs[i].kind == COASSIGN_SAME_GROUP && (isempty(x->driver) || device_on_stub(x))))
-                        continue;
+        if (r > 0)
                 return sd_bus_error_setf(error, PT_ERROR_COASSIGNMENT_REQUIRED,
                                          "cannot attach %s: %s must be co-assigned to the same guest with %s (%s)",
-                                         d->bdf, x->bdf, needs[i].because->bdf, needs[i].rule);
-        }
+                                         d->bdf, need.device->bdf, need.because->bdf, need.rule);
 
         jd->stub = strdup(isempty(rec->driver) ? host_stub_driver(m->host) : rec->driver);
         jd->holder = strdup(d->hidden ? STORE_HOLDER_HIDDEN : j->guest);

@@ -90,27 +90,11 @@ static int check_usable(const Device *d, const char *guest, sd_bus_error *error)
         return 0;
 }
 
-/* Every member of the devices' IOMMU groups must be one of them, a bridge, driverless or on a stub. */
-static int check_viable(Manager *m, const char *guest, Device **set, size_t n, char **members, sd_bus_error *error) {
-        for (size_t i = 0; i < n; i++)
-                for (char **p = set[i]->iommu_group_members; p && *p; p++) {
-                        Device *x = inventory_find_bdf(&m->inventory, *p);
-                        if (!x || x->is_bridge || pt_strv_contains(members, x->bdf) || isempty(x->driver) ||
-                            device_on_stub(x))
-                                continue;
-                        return sd_bus_error_setf(error, PT_ERROR_GROUP_NOT_VIABLE,
-                                                 "cannot start guest %s: IOMMU group %d is not viable: %s is bound to "
-                                                 "host driver %s; assign it to %s too, hide it, or unbind it",
-                                                 guest, set[i]->iommu_group, x->bdf, x->driver, guest);
-                }
-        return 0;
-}
-
 static int plan_start(Manager *m, Job *j, sd_bus_error *error) {
         _cleanup_strv_free_ char **members = assignments_devices_of(&m->assignments, j->guest);
-        _cleanup_free_ Device **set = NULL, **closure = NULL;
-        _cleanup_free_ CoassignNeed *needs = NULL;
-        size_t n = 0, n_closure = 0, n_needs = 0;
+        _cleanup_free_ Device **set = NULL;
+        CoassignNeed need;
+        size_t n = 0;
         int r;
 
         if (!members)
@@ -146,22 +130,24 @@ static int plan_start(Manager *m, Job *j, sd_bus_error *error) {
                                                  j->guest, d->bdf, strempty(d->driver));
                 set[n++] = d;
         }
-        if ((r = check_viable(m, j->guest, set, n, members, error)) < 0)
-                return r;
+        for (size_t i = 0; i < n; i++) {
+                Device *x = coassign_group_blocker(&m->inventory, set[i], members);
+                if (x)
+                        return sd_bus_error_setf(error, PT_ERROR_GROUP_NOT_VIABLE,
+                                                 "cannot start guest %s: IOMMU group %d is not viable: %s is bound to "
+                                                 "host driver %s; assign it to %s too, hide it, or unbind it",
+                                                 j->guest, set[i]->iommu_group, x->bdf, x->driver, j->guest);
+        }
         if ((r = manager_check_iommu(m, set, n, error)) < 0)
                 return r;
         /* Assignments made together can have been split since (Unassign), or the hardware changed. */
-        r = coassign_closure(&m->inventory, set, n, &closure, &n_closure, &needs, &n_needs);
+        r = coassign_first_unmet(&m->inventory, set, n, members, &need);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n_needs; i++) {
-                Device *x = needs[i].device;
-                if (needs[i].kind == COASSIGN_SAME_GROUP && (isempty(x->driver) || device_on_stub(x)))
-                        continue; /* the group is viable: an idle member is no danger */
+        if (r > 0)
                 return sd_bus_error_setf(error, PT_ERROR_COASSIGNMENT_REQUIRED,
                                          "cannot start guest %s: %s must be co-assigned to the same guest with %s (%s)",
-                                         j->guest, x->bdf, needs[i].because->bdf, needs[i].rule);
-        }
+                                         j->guest, need.device->bdf, need.because->bdf, need.rule);
 
         for (size_t i = 0; i < n; i++) {
                 Device *d = set[i];
