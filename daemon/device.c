@@ -30,7 +30,7 @@ const char *device_state(const Device *d) {
                 return PT_STATE_STUCK;
         if (d->failed || d->off_bus)
                 return PT_STATE_FAILED;
-        if (d->guest && d->running)
+        if (d->running)
                 return PT_STATE_RUNNING;
         if (d->hidden)
                 return PT_STATE_HIDDEN;
@@ -321,7 +321,6 @@ int device_update(Device *d, Device *fresh, const char ***ret_changed) {
         fresh->running = d->running;
         fresh->stuck = d->stuck;
         fresh->failed = d->failed;
-        fresh->guest = d->guest;
 #define CHANGED_STR(field, name) if (!streq(d->field, fresh->field)) changed[n++] = name
 #define CHANGED_STRV(field, name) if (!strv_equal(d->field, fresh->field)) changed[n++] = name
 #define CHANGED_VAL(field, name) if (d->field != fresh->field) changed[n++] = name
@@ -347,8 +346,7 @@ int device_update(Device *d, Device *fresh, const char ***ret_changed) {
         *d = *fresh;
         *fresh = old;
         /* The assignment facts are the manager's, not sysfs': they stay. */
-        d->guest = old.guest;
-        fresh->guest = NULL;
+        d->guest = TAKE_PTR(fresh->guest);
         d->assignment_problem = TAKE_PTR(fresh->assignment_problem);
         *ret_changed = changed;
         return (int) n;

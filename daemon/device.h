@@ -48,7 +48,7 @@ typedef struct Device {
         char *assignment_problem;
         /* Managed mode's facts, also the manager's. */
         bool hidden;    /* in the hide pool */
-        bool running;   /* its guest is running */
+        bool running;   /* assigned to a running guest */
         bool stuck;     /* a write to it timed out */
         bool failed;    /* a reset left it not answering, or it could not be given back */
 } Device;

@@ -14,7 +14,7 @@
 #include "pt-util.h"
 
 int hide_plan_claim(Manager *m, JobDevice *jd, const Device *d) {
-        if (!d || (d->guest && d->running) || streq(strempty(d->driver), jd->stub))
+        if (!d || d->running || streq(strempty(d->driver), jd->stub))
                 return 0;
         jd->claim = true;
         jd->holder = strdup(STORE_HOLDER_HIDDEN);
@@ -62,7 +62,7 @@ static int plan_unhide(Manager *m, Job *j, sd_bus_error *error) {
         Device *d = inventory_find_bdf(&m->inventory, jd->bdf);
         if (!manager_find_hidden(m, jd->bdf))
                 return sd_bus_error_setf(error, PT_ERROR_NOT_HIDDEN, "%s is not hidden", jd->bdf);
-        if (d && d->guest && d->running)
+        if (d && d->running)
                 return sd_bus_error_setf(error, PT_ERROR_GUEST_RUNNING,
                                          "%s is in guest %s, which is running; stop the guest first", d->bdf, d->guest);
         int r = store_unhide(m->store, jd->bdf);

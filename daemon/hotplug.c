@@ -163,7 +163,7 @@ void manager_hotplug_removed(Manager *m, const char *bdf) {
 void manager_hotplug_driver_changed(Manager *m, Device *d) {
         if (isempty(d->driver) || device_is_stub_driver(d->driver) || manager_job_pending(m, d->bdf))
                 return;
-        if (d->guest && d->running) {
+        if (d->running) {
                 const Assignment *a = assignments_find(&m->assignments, d->bdf);
                 if (a && !a->stored.managed && !manager_find_hold(m, d->bdf) && !d->hidden) {
                         /* An unmanaged device the admin put on a stub themselves: their business, but say it. */

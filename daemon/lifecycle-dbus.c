@@ -22,7 +22,7 @@ static const char *stub_for(Manager *m, const char *chosen) {
 
 /* A device sits idle on a stub: nothing on the host uses it and no running guest has it. */
 static bool idle(const Device *d) {
-        return (isempty(d->driver) || device_on_stub(d)) && !(d->guest && d->running);
+        return (isempty(d->driver) || device_on_stub(d)) && !d->running;
 }
 
 /* What reset_choose() needs, from the model; 'members' are the devices the reset may also hit freely. */
@@ -41,7 +41,7 @@ static int reset_facts(Manager *m, const Device *d, char **members, ResetFacts *
                         continue;
                 char *text = NULL;
                 if (asprintf(&text, "%s (%s)", x->bdf,
-                             x->guest && x->running ? "in a running guest" :
+                             x->running ? "in a running guest" :
                              isempty(x->driver) ? "no driver" : x->driver) < 0 ||
                     pt_strv_push(&f->bus_blockers, text) < 0)
                         return -ENOMEM;
@@ -217,7 +217,7 @@ static int plan_reset_device(Manager *m, Job *j, sd_bus_error *error) {
                 return -ENODEV;
         if (d->stuck)
                 pt_log_full(LOG_NOTICE, NULL, d->bdf, NULL, NULL, "Resetting %s, which was stuck", d->bdf);
-        if (d->guest && d->running)
+        if (d->running)
                 return sd_bus_error_setf(error, PT_ERROR_GUEST_RUNNING,
                                          "%s belongs to guest %s, which is running; stop the guest first", d->bdf,
                                          d->guest);

@@ -96,16 +96,13 @@ bool manager_sync_device(Manager *m, Device *d) {
         const char *guest = a ? a->stored.guest : NULL, *problem = a ? a->problem : NULL;
         bool hidden = manager_find_hidden(m, d->bdf), running = guest && pt_strv_contains(m->running_guests, guest),
              stuck = pt_strv_contains(m->stuck, d->bdf), failed = pt_strv_contains(m->failed, d->bdf);
-        if (hidden != d->hidden || running != d->running || stuck != d->stuck || failed != d->failed) {
-                d->hidden = hidden;
-                d->running = running;
-                d->stuck = stuck;
-                d->failed = failed;
-                if (streq_ptr(guest, d->guest) && streq_ptr(problem, d->assignment_problem))
-                        return true;
-        }
-        if (streq_ptr(guest, d->guest) && streq_ptr(problem, d->assignment_problem))
+        if (hidden == d->hidden && running == d->running && stuck == d->stuck && failed == d->failed &&
+            streq_ptr(guest, d->guest) && streq_ptr(problem, d->assignment_problem))
                 return false;
+        d->hidden = hidden;
+        d->running = running;
+        d->stuck = stuck;
+        d->failed = failed;
         free(d->guest);
         free(d->assignment_problem);
         d->guest = guest ? strdup(guest) : NULL;

@@ -105,7 +105,7 @@ static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
                 bool planned = false;
                 for (size_t k = 0; k < j->n_devices; k++)
                         planned = planned || streq(j->devices[k].bdf, h->address);
-                if (!d || planned || (d->guest && d->running) || streq(strempty(d->driver), h->driver))
+                if (!d || planned || (d->running) || streq(strempty(d->driver), h->driver))
                         continue;
                 JobDevice *jd = job_add_device(j, h->address);
                 if (!jd || !(jd->stub = strdup(h->driver)) || hide_plan_claim(m, jd, d) < 0)
