@@ -128,3 +128,18 @@ char *pt_path_join(const char *a, const char *b) {
                 return NULL;
         return r;
 }
+
+int pt_strv_set(char ***l, const char *s, bool member) {
+        if (member == pt_strv_contains(*l, s))
+                return 0;
+        if (member)
+                return pt_strv_push(l, strdup(s));
+        size_t j = 0;
+        for (size_t i = 0; (*l)[i]; i++)
+                if (streq((*l)[i], s))
+                        free((*l)[i]);
+                else
+                        (*l)[j++] = (*l)[i];
+        (*l)[j] = NULL;
+        return 0;
+}

@@ -9,6 +9,8 @@ void pt_strv_free(char **l);
 size_t pt_strv_length(char * const *l);
 int pt_strv_push(char ***l, char *s); /* takes ownership of s, also on failure */
 bool pt_strv_contains(char * const *l, const char *s);
+/* Makes s a member of the set *l (a copy is pushed) or not (every copy removed). */
+int pt_strv_set(char ***l, const char *s, bool member);
 void pt_strv_sort(char **l);
 
 static inline void pt_strv_freep(char ***l) {

@@ -106,14 +106,11 @@ void manager_hotplug_done(Manager *m) {
 }
 
 bool manager_job_pending(Manager *m, const char *bdf) {
-        for (Job *j = m->current; j; j = NULL)
-                for (size_t i = 0; i < j->n_devices; i++)
-                        if (streq(j->devices[i].bdf, bdf))
-                                return true;
+        if (job_find_device(m->current, bdf))
+                return true;
         for (Job *j = m->queue; j; j = j->next)
-                for (size_t i = 0; i < j->n_devices; i++)
-                        if (streq(j->devices[i].bdf, bdf))
-                                return true;
+                if (job_find_device(j, bdf))
+                        return true;
         return false;
 }
 

@@ -178,22 +178,6 @@ const char *manager_guest_state(const Manager *m, const char *guest) {
         return pt_strv_contains(m->running_guests, guest) ? PT_GUEST_RUNNING : PT_GUEST_STOPPED;
 }
 
-void manager_set_flag(char ***list, const char *bdf, bool on) {
-        if (on == pt_strv_contains(*list, bdf))
-                return;
-        if (on) {
-                (void) pt_strv_push(list, strdup(bdf));
-                return;
-        }
-        size_t j = 0;
-        for (size_t i = 0; (*list)[i]; i++)
-                if (streq((*list)[i], bdf))
-                        free((*list)[i]);
-                else
-                        (*list)[j++] = (*list)[i];
-        (*list)[j] = NULL;
-}
-
 static void holds_free(StoredHold *h, size_t n) {
         for (size_t i = 0; i < n; i++)
                 stored_hold_done(&h[i]);

@@ -341,11 +341,11 @@ void lifecycle_finish(Manager *m, Job *j) {
         for (size_t i = 0; !j->noop && i < j->n_devices; i++) {
                 JobDevice *d = &j->devices[i];
                 (void) pt_strv_push(&bdfs, strdup(d->bdf));
-                manager_set_flag(&m->stuck, d->bdf, d->stuck);
+                pt_strv_set(&m->stuck, d->bdf, d->stuck);
                 if (d->failed)
-                        manager_set_flag(&m->failed, d->bdf, true);
+                        pt_strv_set(&m->failed, d->bdf, true);
                 else if (d->was_reset || d->released)
-                        manager_set_flag(&m->failed, d->bdf, false);
+                        pt_strv_set(&m->failed, d->bdf, false);
         }
         if (j->kind == JOB_HIDE && j->error)
                 hide_undo(m, j);

@@ -85,6 +85,13 @@ int job_device_origin_hold(JobDevice *jd, const StoredHold *h) {
         return jd->original_driver && jd->original_module && jd->original_override && jd->holder ? 0 : -ENOMEM;
 }
 
+JobDevice *job_find_device(const Job *j, const char *bdf) {
+        for (size_t i = 0; j && i < j->n_devices; i++)
+                if (streq(j->devices[i].bdf, bdf))
+                        return &j->devices[i];
+        return NULL;
+}
+
 static void take_failure(JobDevice *d, int r, const BindFailure *f) {
         d->error = r;
         d->stuck = d->stuck || f->stuck;

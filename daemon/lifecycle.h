@@ -69,6 +69,8 @@ static inline void job_freep(Job **j) {
         job_free(*j);
 }
 JobDevice *job_add_device(Job *j, const char *bdf);
+/* The job's entry for bdf; NULL when it has none (or j is NULL). */
+JobDevice *job_find_device(const Job *j, const char *bdf);
 /* Where a release takes the device: where it is now (driver, the driver's module, driver_override read from
  * sysfs; with keep_override false the override is to be cleared)... */
 int job_device_origin_current(JobDevice *jd, const char *sysfs_root, const char *driver, bool keep_override);

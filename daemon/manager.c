@@ -131,11 +131,6 @@ static void refresh_device(Manager *m, const PtAddress *a);
 static void device_added(Manager *m, const PtAddress *a);
 
 static void device_removed(Manager *m, Device *d) {
-        _cleanup_strv_free_ char **peers = d->iommu_group_members, **pf = NULL;
-        d->iommu_group_members = NULL;
-        if (!isempty(d->physical_function))
-                (void) pt_strv_push(&pf, strdup(d->physical_function));
-
         pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_REMOVED, d->bdf, NULL, NULL, "Device %s removed", d->bdf);
         manager_dbus_emit_device_removed(m, d);
         char bdf[PT_ADDRESS_STRLEN];
@@ -144,24 +139,25 @@ static void device_removed(Manager *m, Device *d) {
         recheck_assignment(m, bdf, NULL);
         manager_hotplug_removed(m, bdf);
 
-        /* Group peers and the PF see their member and VF lists shrink. The kernel takes the device out of its
-         * IOMMU group only after the remove uevent, so a re-read may still list it: it goes from the list here. */
-        for (char **p = peers; p && *p; p++) {
-                PtAddress a;
-                if (pt_address_parse_bdf(*p, &a, NULL) < 0)
-                        continue;
-                refresh_device(m, &a);
-                Device *peer = inventory_find(&m->inventory, &a);
-                if (peer && pt_strv_contains(peer->iommu_group_members, bdf)) {
-                        static const char *props[] = { "IommuGroupMembers", NULL };
-                        manager_set_flag(&peer->iommu_group_members, bdf, false);
-                        device_dbus_emit_changed(m, peer, props);
-                }
+        /* Whoever lists it (group peers, its PF) is read again and loses it. Found by what they list, not by the
+         * device's own last read: that can come from the middle of the removal, with its group link already
+         * gone. And the kernel unlinks a device from its IOMMU group only after the remove uevent, so a re-read
+         * may still list it: it goes from the lists here. */
+        _cleanup_strv_free_ char **related = NULL;
+        for (size_t i = 0; i < m->inventory.n; i++) {
+                Device *x = m->inventory.devices[i];
+                if (pt_strv_contains(x->iommu_group_members, bdf) || pt_strv_contains(x->virtual_functions, bdf))
+                        (void) pt_strv_push(&related, strdup(x->bdf));
         }
-        for (char **p = pf; p && *p; p++) {
-                PtAddress a;
-                if (pt_address_parse_bdf(*p, &a, NULL) >= 0)
-                        refresh_device(m, &a);
+        static const char *props[] = { "IommuGroupMembers", "VirtualFunctions", NULL };
+        for (char **p = related; p && *p; p++) {
+                manager_refresh_devices(m, (char *[]) { *p, NULL });
+                Device *x = inventory_find_bdf(&m->inventory, *p);
+                if (x && (pt_strv_contains(x->iommu_group_members, bdf) || pt_strv_contains(x->virtual_functions, bdf))) {
+                        pt_strv_set(&x->iommu_group_members, bdf, false);
+                        pt_strv_set(&x->virtual_functions, bdf, false);
+                        device_dbus_emit_changed(m, x, props);
+                }
         }
 }
 
@@ -308,7 +304,7 @@ void manager_handle_uevent(const char *action, const char *bdf, void *userdata) 
         if (streq(action, "remove")) {
                 if (d)
                         device_removed(m, d);
-                manager_set_flag(&m->refresh_pending, bdf, false);
+                pt_strv_set(&m->refresh_pending, bdf, false);
         } else if (!d)
                 device_added(m, &a);
         else if (!pt_strv_contains(m->refresh_pending, d->bdf)) {

@@ -90,7 +90,6 @@ int manager_reload_lifecycle(Manager *m);
 const StoredHold *manager_find_hold(const Manager *m, const char *bdf);
 const StoredHidden *manager_find_hidden(const Manager *m, const char *bdf);
 const char *manager_guest_state(const Manager *m, const char *guest);
-void manager_set_flag(char ***list, const char *bdf, bool on);
 Binder manager_binder(Manager *m, Store *journal);
 /* Re-reads the devices from sysfs and signals whatever changed. */
 void manager_refresh_devices(Manager *m, char *const *bdfs);

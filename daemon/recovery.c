@@ -85,7 +85,7 @@ static int plan(Manager *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
                         pt_log_full(LOG_WARNING, PT_MESSAGE_RECOVERED, h->address, NULL, NULL,
                                     "Recovery: %s does not answer; it stays as it is, recorded for %s", h->address,
                                     isempty(h->original_driver) ? "the host" : h->original_driver);
-                        manager_set_flag(&m->failed, h->address, true);
+                        pt_strv_set(&m->failed, h->address, true);
                         continue;
                 }
                 JobDevice *jd = add(j, h);
@@ -144,8 +144,8 @@ int manager_recover(Manager *m) {
                 }
                 job_execute(j, &b);
                 for (size_t i = 0; i < j->n_devices; i++) {
-                        manager_set_flag(&m->stuck, j->devices[i].bdf, j->devices[i].stuck);
-                        manager_set_flag(&m->failed, j->devices[i].bdf, j->devices[i].failed);
+                        pt_strv_set(&m->stuck, j->devices[i].bdf, j->devices[i].stuck);
+                        pt_strv_set(&m->failed, j->devices[i].bdf, j->devices[i].failed);
                 }
         }
         /* The old entries are settled now, one way or the other; an interrupted guest operation leaves the guest
@@ -156,16 +156,9 @@ int manager_recover(Manager *m) {
                 int k;
                 if (hotplug) {
                         /* Undone or done, the device is no longer the guest's; its hold goes if it went home. */
-                        PtAddress a;
-                        bool home = pt_address_parse_bdf(ops[i].address, &a, NULL) < 0 ||
-                                    !inventory_find(&m->inventory, &a);
-                        for (size_t x = 0; x < (j ? j->n_devices : 0); x++)
-                                if (streq(j->devices[x].bdf, ops[i].address))
-                                        home = home || j->devices[x].released;
-                        bool held = false;
-                        for (size_t x = 0; x < m->n_holds; x++)
-                                held = held || streq(m->holds[x].address, ops[i].address);
-                        k = store_detach_end(m->store, ops[i].id, ops[i].guest, ops[i].address, home || !held);
+                        const JobDevice *jd = job_find_device(j, ops[i].address);
+                        bool home = !inventory_find_bdf(&m->inventory, ops[i].address) || (jd && jd->released);
+                        k = store_detach_end(m->store, ops[i].id, ops[i].guest, ops[i].address, home);
                         if (k >= 0)
                                 pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, ops[i].address, ops[i].guest, NULL,
                                             "Recovery: the %s of %s %s guest %s was interrupted; it is not the "
