@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "host.h"
 #include "log.h"
 #include "passthru/pt-macros.h"
 #include "pt-util.h"
 #include "sysfs.h"
+
+extern char **environ;
 
 HostKind host_detect(const char *sysfs_root, const char *proc_root) {
         _cleanup_free_ char *type = NULL, *caps = NULL;
@@ -37,17 +45,41 @@ const char *host_stub_driver(HostKind k) {
 }
 
 int host_xen_iommu(const char *xl) {
-        _cleanup_free_ char *cmd = NULL;
-        char line[512];
-        int found = -ENODATA;
-        if (asprintf(&cmd, "%s info 2>/dev/null", xl) < 0)
-                return -ENOMEM;
-        FILE *f = popen(cmd, "re");
-        if (!f)
+        /* Asked once at start, before the bus: an xl that hangs (no xenstored) must not keep passthrud from
+         * coming up, so it gets a few seconds. */
+        char *argv[] = { (char *) xl, (char *) "info", NULL };
+        int fds[2];
+        pid_t pid;
+        if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
-        while (fgets(line, sizeof(line), f))
-                if (strncmp(line, "virt_caps", 9) == 0)
-                        found = strstr(line, "directio") ? 1 : 0;
-        int status = pclose(f);
-        return status == 0 ? found : -ENOEXEC;
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+        int r = posix_spawnp(&pid, xl, &actions, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&actions);
+        close(fds[1]);
+        if (r != 0) {
+                close(fds[0]);
+                return -r;
+        }
+        char buf[16384];
+        size_t len = 0;
+        struct pollfd p = { .fd = fds[0], .events = POLLIN };
+        while (len < sizeof(buf) - 1 && poll(&p, 1, 5000) > 0) {
+                ssize_t k = read(fds[0], buf + len, sizeof(buf) - 1 - len);
+                if (k <= 0)
+                        break;
+                len += (size_t) k;
+        }
+        buf[len] = 0;
+        close(fds[0]);
+        kill(pid, SIGKILL); /* gone already, unless it hung */
+        int status;
+        (void) waitpid(pid, &status, 0);
+        const char *caps = strstr(buf, "virt_caps");
+        if (!caps)
+                return -ENODATA;
+        size_t eol = strcspn(caps, "\n");
+        return memmem(caps, eol, "directio", 8) ? 1 : 0;
 }
