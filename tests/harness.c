@@ -286,30 +286,42 @@ void harness_free(Harness *h) {
         g_free(h);
 }
 
-static int ptctl_v(Harness *h, char **out, char **err, va_list ap) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+int harness_spawn(Harness *h, const char *const *argv, GSpawnChildSetupFunc setup, char **out, char **err) {
         g_autoptr(GError) error = NULL;
         int status;
+        /* The bus goes in the child's environment only: setenv() in a threaded test is unsafe. */
+        g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, TRUE);
+        envp = g_environ_setenv(envp, "PTCTL", env_or_fail("PT_PTCTL"), TRUE);
+        /* Always captured: what a child prints must not end up in the test's TAP stream. */
+        g_autofree char *own_out = NULL, *own_err = NULL;
+        if (!g_spawn_sync("/", (char **) argv, envp, G_SPAWN_SEARCH_PATH, setup, NULL, out ? out : &own_out,
+                          err ? err : &own_err, &status, &error))
+                g_error("cannot run %s: %s", argv[0], error->message);
+        g_assert_true(WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
 
+static int ptctl_v(Harness *h, GSpawnChildSetupFunc setup, char **out, char **err, va_list ap) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
         g_ptr_array_add(argv, (char *) env_or_fail("PT_PTCTL"));
         for (const char *a; (a = va_arg(ap, const char *));)
                 g_ptr_array_add(argv, (char *) a);
         g_ptr_array_add(argv, NULL);
-        /* The bus goes in the child's environment only: setenv() in a threaded test is unsafe. */
-        g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, TRUE);
-        /* Always captured: what ptctl prints must not end up in the test's TAP stream. */
-        g_autofree char *own_out = NULL, *own_err = NULL;
-        if (!g_spawn_sync(NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL, out ? out : &own_out,
-                          err ? err : &own_err, &status, &error))
-                g_error("cannot run ptctl: %s", error->message);
-        g_assert_true(WIFEXITED(status));
-        return WEXITSTATUS(status);
+        return harness_spawn(h, (const char *const *) argv->pdata, setup, out, err);
+}
+
+int harness_ptctl_as(Harness *h, GSpawnChildSetupFunc setup, char **out, char **err, ...) {
+        va_list ap;
+        va_start(ap, err);
+        int r = ptctl_v(h, setup, out, err, ap);
+        va_end(ap);
+        return r;
 }
 
 int harness_ptctl(Harness *h, char **out, char **err, ...) {
         va_list ap;
         va_start(ap, err);
-        int r = ptctl_v(h, out, err, ap);
+        int r = ptctl_v(h, NULL, out, err, ap);
         va_end(ap);
         return r;
 }
@@ -318,7 +330,7 @@ void harness_ptctl_ok(Harness *h, ...) {
         g_autofree char *err = NULL;
         va_list ap;
         va_start(ap, h);
-        int r = ptctl_v(h, NULL, &err, ap);
+        int r = ptctl_v(h, NULL, NULL, &err, ap);
         va_end(ap);
         if (r != 0)
                 g_error("ptctl failed with %d: %s", r, err);
@@ -331,7 +343,7 @@ JsonNode *harness_ptctl_json(Harness *h, ...) {
         va_list ap;
 
         va_start(ap, h);
-        int r = ptctl_v(h, &out, &err, ap);
+        int r = ptctl_v(h, NULL, &out, &err, ap);
         va_end(ap);
         if (r != 0)
                 g_error("ptctl failed with %d: %s", r, err);

@@ -36,8 +36,14 @@ void harness_stop_daemon(Harness *h);              /* SIGTERM; the test fails un
 void harness_kill_daemon(Harness *h);              /* SIGKILL, as a crash would */
 void harness_free(Harness *h);
 
+/* Runs argv (searched in PATH, from /) with the harness's bus and $PTCTL in its environment, and setup in the child
+ * (to become another user); returns the exit status. out/err may be NULL: the output is swallowed, not leaked into
+ * the TAP stream. */
+int harness_spawn(Harness *h, const char *const *argv, GSpawnChildSetupFunc setup, char **out, char **err);
 /* ptctl with the harness's bus; returns the exit status. out/err may be NULL. */
 int harness_ptctl(Harness *h, char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
+/* The same, with setup run in the child. */
+int harness_ptctl_as(Harness *h, GSpawnChildSetupFunc setup, char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
 /* ptctl ... that must succeed (its output is not wanted). */
 void harness_ptctl_ok(Harness *h, ...) G_GNUC_NULL_TERMINATED;
 /* ptctl ... that must fail with exit status 1 and say 'expected' on stderr. */

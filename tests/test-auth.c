@@ -24,26 +24,6 @@ static void become_nobody(gpointer data) {
                 _exit(127);
 }
 
-/* ptctl as uid 65534; returns its exit status, stderr in *err. */
-static int ptctl_nobody(Fixture *f, char **err, ...) G_GNUC_NULL_TERMINATED;
-static int ptctl_nobody(Fixture *f, char **err, ...) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        va_list ap;
-        g_ptr_array_add(argv, (char *) g_getenv("PT_PTCTL"));
-        va_start(ap, err);
-        for (const char *a; (a = va_arg(ap, const char *));)
-                g_ptr_array_add(argv, (char *) a);
-        va_end(ap);
-        g_ptr_array_add(argv, NULL);
-        g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "DBUS_SYSTEM_BUS_ADDRESS", f->h->bus_address, TRUE);
-        g_autofree char *out = NULL;
-        int status;
-        g_assert_true(g_spawn_sync("/", (char **) argv->pdata, envp, G_SPAWN_DEFAULT, become_nobody, NULL, &out, err,
-                                   &status, NULL));
-        g_assert_true(WIFEXITED(status));
-        return WEXITSTATUS(status);
-}
-
 static void mock_call(Fixture *f, const char *method, GVariant *params) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) r = g_dbus_connection_call_sync(f->h->conn, "org.freedesktop.PolicyKit1",
@@ -95,11 +75,11 @@ static void teardown(Fixture *f, gconstpointer data) {
 static void test_polkit(Fixture *f, gconstpointer data) {
         g_autofree char *err = NULL;
         /* Reading is open. */
-        g_assert_cmpint(ptctl_nobody(f, NULL, "list", NULL), ==, 0);
-        g_assert_cmpint(ptctl_nobody(f, NULL, "show", "02:00.0", NULL), ==, 0);
-        g_assert_cmpint(ptctl_nobody(f, NULL, "guests", NULL), ==, 0);
-        g_assert_cmpint(ptctl_nobody(f, NULL, "hidden", NULL), ==, 0);
-        g_assert_cmpint(ptctl_nobody(f, NULL, "can-migrate", "g1", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "list", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "show", "02:00.0", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "guests", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "hidden", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "can-migrate", "g1", NULL), ==, 0);
 
         /* Changing is polkit's to allow; it allows nothing yet. */
         static const char *const changes[][4] = {
@@ -108,7 +88,7 @@ static void test_polkit(Fixture *f, gconstpointer data) {
         };
         for (size_t i = 0; i < G_N_ELEMENTS(changes); i++) {
                 g_clear_pointer(&err, g_free);
-                g_assert_cmpint(ptctl_nobody(f, &err, changes[i][0], changes[i][1], changes[i][2], NULL), ==, 1);
+                g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, &err, changes[i][0], changes[i][1], changes[i][2], NULL), ==, 1);
                 g_assert_nonnull(strstr(err, "not authorized to change passthrough (polkit action "
                                              "org.passthru1.manage)"));
         }
@@ -117,9 +97,7 @@ static void test_polkit(Fixture *f, gconstpointer data) {
         g_autofree char *address = g_strdup_printf("--address=%s", f->h->bus_address), *gerr = NULL;
         const char *gdbus[] = { "gdbus", "call", address, "--dest", "org.passthru1", "--object-path", "/org/passthru1",
                                 "--method", "org.passthru1.Manager.Hide", "00:19.0", "{}", NULL };
-        int status;
-        g_assert_true(g_spawn_sync("/", (char **) gdbus, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                                   become_nobody, NULL, NULL, &gerr, &status, NULL));
+        g_assert_cmpint(harness_spawn(f->h, gdbus, become_nobody, NULL, &gerr), !=, 0);
         g_assert_nonnull(strstr(gerr, "org.freedesktop.DBus.Error.AccessDenied"));
         g_autoptr(JsonNode) guests = harness_ptctl_json(f->h, "guests", "--json", NULL);
         g_assert_cmpuint(json_array_get_length(json_node_get_array(guests)), ==, 0);
@@ -127,25 +105,25 @@ static void test_polkit(Fixture *f, gconstpointer data) {
         /* Root needs no polkit, and gets what it asks for; the others are still refused. */
         harness_ptctl_ok(f->h, "assign", "g1", "02:00.0", NULL);
         g_clear_pointer(&err, g_free);
-        g_assert_cmpint(ptctl_nobody(f, &err, "start", "g1", NULL), ==, 1);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, &err, "start", "g1", NULL), ==, 1);
         g_clear_pointer(&err, g_free);
-        g_assert_cmpint(ptctl_nobody(f, &err, "unassign", "g1", NULL), ==, 1);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, &err, "unassign", "g1", NULL), ==, 1);
         g_assert_nonnull(strstr(err, "not authorized"));
 
         /* Allowed by polkit: the same calls go through. */
         mock_call(f, "SetAllowed", g_variant_new_parsed("(['org.passthru1.manage'],)"));
-        g_assert_cmpint(ptctl_nobody(f, NULL, "start", "g1", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "start", "g1", NULL), ==, 0);
         harness_assert_driver(f->h, "0000:02:00.0", "vfio-pci", "vfio-pci");
-        g_assert_cmpint(ptctl_nobody(f, NULL, "stop", "g1", NULL), ==, 0);
-        g_assert_cmpint(ptctl_nobody(f, NULL, "hide", "00:19.0", NULL), ==, 0);
-        g_assert_cmpint(ptctl_nobody(f, NULL, "unhide", "00:19.0", NULL), ==, 0);
-        g_assert_cmpint(ptctl_nobody(f, NULL, "unassign", "g1", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "stop", "g1", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "hide", "00:19.0", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "unhide", "00:19.0", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "unassign", "g1", NULL), ==, 0);
 }
 
 static void test_no_polkit(Fixture *f, gconstpointer data) {
         g_autofree char *err = NULL;
-        g_assert_cmpint(ptctl_nobody(f, NULL, "list", NULL), ==, 0);
-        g_assert_cmpint(ptctl_nobody(f, &err, "hide", "00:19.0", NULL), ==, 1);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, NULL, "list", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl_as(f->h, become_nobody, NULL, &err, "hide", "00:19.0", NULL), ==, 1);
         g_assert_nonnull(strstr(err, "not authorized: polkit did not answer"));
         harness_ptctl_ok(f->h, "hide", "00:19.0", NULL);
         harness_ptctl_ok(f->h, "unhide", "00:19.0", NULL);

@@ -3,7 +3,6 @@
  * survives a daemon restart, a host driver taking the device back, and a sysfs remove + rescan; boot-config;
  * loading a stub driver's module; and every refusal. */
 #include <string.h>
-#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -76,9 +75,7 @@ static void test_hide_unhide(Fixture *f, gconstpointer data) {
 static int udev_override(Harness *h, const char *bdf, char **out) {
         g_autofree char *state = g_build_filename(h->tmpdir, "state", NULL);
         const char *argv[] = { g_getenv("PT_UDEV_OVERRIDE"), "--state-dir", state, bdf, NULL };
-        int status;
-        g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, NULL, &status, NULL));
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return harness_spawn(h, argv, NULL, out, NULL);
 }
 
 static void test_udev_rule(Fixture *f, gconstpointer data) {

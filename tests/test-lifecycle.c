@@ -3,7 +3,6 @@
  * injected errno at each step, a blocking unbind, a device falling off the bus after its reset, reset policies,
  * group viability, and pciback in a Xen dom0. */
 #include <string.h>
-#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -103,12 +102,7 @@ static void test_original_override(Fixture *f, gconstpointer data) {
 static int hook(Harness *h, const char *guest, const char *operation, char **err) {
         g_autofree char *script = g_build_filename(g_getenv("PT_SOURCE_DIR"), "toolstack", "libvirt-hook-qemu", NULL);
         const char *argv[] = { script, guest, operation, "begin", "-", NULL };
-        g_auto(GStrv) envp = g_environ_setenv(g_get_environ(), "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, TRUE);
-        envp = g_environ_setenv(envp, "PTCTL", g_getenv("PT_PTCTL"), TRUE);
-        int status;
-        g_assert_true(g_spawn_sync(NULL, (char **) argv, envp, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, err,
-                                   &status, NULL));
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return harness_spawn(h, argv, NULL, NULL, err);
 }
 
 static void test_libvirt_hook(Fixture *f, gconstpointer data) {
