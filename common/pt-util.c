@@ -143,3 +143,16 @@ int pt_strv_set(char ***l, const char *s, bool member) {
         (*l)[j] = NULL;
         return 0;
 }
+
+char **pt_strv_copy(char * const *l) {
+        if (!l)
+                return NULL;
+        size_t n = pt_strv_length(l);
+        char **c = calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; c && i < n; i++)
+                if (!(c[i] = strdup(l[i]))) {
+                        pt_strv_free(c);
+                        return NULL;
+                }
+        return c;
+}

@@ -12,6 +12,8 @@ bool pt_strv_contains(char * const *l, const char *s);
 /* Makes s a member of the set *l (a copy is pushed) or not (every copy removed). */
 int pt_strv_set(char ***l, const char *s, bool member);
 void pt_strv_sort(char **l);
+/* A deep copy; NULL for NULL (and on allocation failure). */
+char **pt_strv_copy(char * const *l);
 
 static inline void pt_strv_freep(char ***l) {
         pt_strv_free(*l);

@@ -5,7 +5,6 @@
  * driver module loaded later by its modalias ever probes the device. Exit 0: printed; 1: leave the device alone;
  * 2: error. Read-only: the database is never changed here. */
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +14,7 @@
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
 #include "pt-util.h"
-
-static const char *lookup(sqlite3 *db, const char *sql, const char *bdf, char *out, size_t size) {
-        sqlite3_stmt *st = NULL;
-        const char *found = NULL;
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-                return NULL;
-        sqlite3_bind_text(st, 1, bdf, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-                snprintf(out, size, "%s", (const char *) sqlite3_column_text(st, 0));
-                found = out;
-        }
-        sqlite3_finalize(st);
-        return found;
-}
+#include "store.h"
 
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
@@ -37,7 +23,7 @@ int main(int argc, char *argv[]) {
                 {}
         };
         const char *state_dir = getenv("STATE_DIRECTORY") ?: PT_DEFAULT_STATE_DIR;
-        char bdf[PT_ADDRESS_STRLEN], driver[64];
+        char bdf[PT_ADDRESS_STRLEN];
         PtAddress a;
         int c;
 
@@ -56,22 +42,13 @@ int main(int argc, char *argv[]) {
         }
         pt_address_format(&a, bdf);
 
-        _cleanup_free_ char *path = pt_path_join(state_dir, "passthru.db");
-        if (!path || access(path, R_OK) < 0)
-                return 1; /* no database: nothing is hidden */
-        sqlite3 *db = NULL;
-        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-                fprintf(stderr, "%s: cannot open %s: %s\n", argv[0], path, db ? sqlite3_errmsg(db) : "out of memory");
-                sqlite3_close(db);
+        _cleanup_free_ char *stub = NULL, *why = NULL;
+        int r = store_lookup_override(state_dir, bdf, &stub, &why);
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", argv[0], why ? why : strerror(-r));
                 return 2;
         }
-        sqlite3_busy_timeout(db, 2000);
-        const char *stub = lookup(db, "SELECT driver FROM hidden WHERE address = ?", bdf, driver, sizeof(driver));
-        if (!stub)
-                stub = lookup(db, "SELECT h.stub FROM holds h JOIN guests g ON g.name = h.holder "
-                                  "WHERE h.address = ? AND g.running", bdf, driver, sizeof(driver));
-        sqlite3_close(db);
-        if (!stub)
+        if (r == 0)
                 return 1;
         puts(stub);
         return 0;

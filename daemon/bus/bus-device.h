@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "bus.h"
+
+/* The Device objects, one per PCI function, with every property read from the model. */
+int bus_device_register(Bus *b);
+int bus_device_append_inventory_entry(Bus *b, sd_bus_message *reply, const Device *d);
+void bus_device_emit_added(Bus *b, Device *d);
+/* While the device can still be found: InterfacesRemoved lists its interfaces. */
+void bus_device_emit_removed(Bus *b, Device *d);
+void bus_device_emit_changed(Bus *b, Device *d, const char *const *properties);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+
+#include "bus-error.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+
+int bus_error_set(sd_bus_error *error, int r, const PtError *e) {
+        const char *name = e ? pt_error_code_name(e->code) : NULL;
+        if (!name)
+                return r;
+        char full[128];
+        snprintf(full, sizeof(full), PT_ERROR_PREFIX "%s", name);
+        (void) sd_bus_error_set(error, full, e->message);
+        return r < 0 ? r : -pt_error_code_errno(e->code);
+}
+
+int bus_reply_error(sd_bus_message *msg, int r, const PtError *e) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        r = bus_error_set(&error, r < 0 ? r : -EIO, e);
+        if (sd_bus_error_is_set(&error))
+                return sd_bus_reply_method_error(msg, &error);
+        return sd_bus_reply_method_errno(msg, r, NULL);
+}

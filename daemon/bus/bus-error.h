@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "error.h"
+
+/* A refusal from below as a D-Bus error: org.passthru1.Error.<code's name> with its message. Without a PtError
+ * (a bare errno, out of memory) returns r for sd-bus to turn into a system error. Returns r. */
+int bus_error_set(sd_bus_error *error, int r, const PtError *e);
+/* The same as a reply to msg (for calls answered later). */
+int bus_reply_error(sd_bus_message *msg, int r, const PtError *e);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Taking a device from the host must not cost it its console, disks or network, nor, without an IOMMU, its
+ * memory; force overrides the first (and is logged), nothing overrides the second. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "admission.h"
+#include "log.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "safety.h"
+
+int admission_check_iommu(const Model *m, Device *const *devices, size_t n, PtError *e) {
+        if (m->host == HOST_BARE && !model_has_iommu_groups(m))
+                return pt_error_set(e, PT_ERR_NO_IOMMU,
+                                    "this host has no IOMMU groups: a passed-through device could reach all of "
+                                    "host memory by DMA. Enable VT-d or AMD-Vi in the firmware and boot with "
+                                    "intel_iommu=on (or amd_iommu=on)");
+        if (m->host != HOST_XEN_DOM0 || m->xen_iommu != 0)
+                return 0;
+        if (!m->allow_unsafe_pv)
+                return pt_error_set(e, PT_ERR_NO_IOMMU,
+                                    "Xen reports no IOMMU (xl info: no directio in virt_caps): only PV passthrough "
+                                    "is possible, and it lets the guest reach dom0's memory by DMA. Enable the "
+                                    "IOMMU, or set [Safety] AllowUnsafePVPassthrough=yes in passthrud.conf to allow "
+                                    "it anyway");
+        for (size_t i = 0; i < n; i++)
+                pt_log_full(LOG_WARNING, PT_MESSAGE_INSECURE, devices[i]->bdf,
+                            model_device_guest(m, devices[i]->bdf), NULL,
+                            "Insecure: passing %s through without an IOMMU (AllowUnsafePVPassthrough=yes); the guest "
+                            "can reach dom0's memory by DMA", devices[i]->bdf);
+        return 0;
+}
+
+int admission_check(const Model *m, Device *const *devices, size_t n, bool passthrough, bool force, PtError *e) {
+        int r;
+        if (passthrough && (r = admission_check_iommu(m, devices, n, e)) < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *why = safety_host_critical(m->sysfs_root, m->proc_root, devices[i]);
+                if (!why)
+                        continue;
+                if (!force)
+                        return pt_error_set(e, PT_ERR_HOST_CRITICAL,
+                                            "%s is host-critical: %s; the host may lose it for good. Pass --force "
+                                            "(option force) to take it anyway", devices[i]->bdf, why);
+                pt_log_full(LOG_WARNING, NULL, devices[i]->bdf, NULL, NULL, "Taking host-critical device %s anyway "
+                            "(forced): %s", devices[i]->bdf, why);
+        }
+        return 0;
+}

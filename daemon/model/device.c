@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "passthru/pt-pci-config.h"
+#include "pt-util.h"
+#include "sysfs-write.h"
+#include "sysfs.h"
+
+static const char *const stub_drivers[] = { "vfio-pci", "pci-stub", "pciback" };
+
+bool device_is_stub_driver(const char *driver) {
+        for (size_t i = 0; i < ELEMENTSOF(stub_drivers); i++)
+                if (streq_ptr(driver, stub_drivers[i]))
+                        return true;
+        return false;
+}
+
+bool device_on_stub(const Device *d) {
+        return device_is_stub_driver(d->driver);
+}
+
+
+int device_object_path(const PtAddress *a, char **ret) {
+        /* libvirt's nodedev naming, pci_0000_06_00_0, readable and valid as a path element. */
+        if (asprintf(ret, PT_DEVICE_PATH_PREFIX "/pci_%04x_%02x_%02x_%x", (unsigned) a->domain, (unsigned) a->bus,
+                     (unsigned) a->slot, (unsigned) a->function) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int device_address_from_path(const char *path, PtAddress *ret) {
+        unsigned dom, bus, slot, fn;
+        char tail;
+        if (strncmp(path, PT_DEVICE_PATH_PREFIX "/", strlen(PT_DEVICE_PATH_PREFIX) + 1) != 0)
+                return -EINVAL;
+        path += strlen(PT_DEVICE_PATH_PREFIX) + 1;
+        if (sscanf(path, "pci_%8x_%2x_%2x_%1x%c", &dom, &bus, &slot, &fn, &tail) != 4 || slot > 0x1f || fn > 7)
+                return -EINVAL;
+        *ret = (PtAddress) { .domain = dom, .bus = (uint8_t) bus, .slot = (uint8_t) slot, .function = (uint8_t) fn };
+        return 0;
+}
+
+Device *device_free(Device *d) {
+        if (!d)
+                return NULL;
+        free(d->object_path);
+        free(d->vendor_name);
+        free(d->device_name);
+        free(d->subsystem_name);
+        free(d->class_name);
+        free(d->driver);
+        free(d->driver_override);
+        pt_strv_free(d->iommu_group_members);
+        free(d->parent_bridge);
+        pt_strv_free(d->reset_methods);
+        free(d->physical_function);
+        pt_strv_free(d->virtual_functions);
+        free(d->serial);
+        free(d);
+        return NULL;
+}
+
+static char *or_empty(char *s) {
+        return s ? s : strdup("");
+}
+
+static uint16_t read_id(const char *root, const char *bdf, const char *attr, uint16_t fallback) {
+        _cleanup_free_ char *p = sysfs_device_attr(bdf, attr);
+        uint64_t v;
+        return p && sysfs_read_u64(root, p, &v) >= 0 ? (uint16_t) v : fallback;
+}
+
+static int read_optional_string(const char *root, const char *bdf, const char *attr, char **ret) {
+        _cleanup_free_ char *p = sysfs_device_attr(bdf, attr);
+        if (!p)
+                return -ENOMEM;
+        if (sysfs_read_string(root, p, ret) < 0)
+                *ret = NULL;
+        return 0;
+}
+
+static int read_link(const char *root, const char *bdf, const char *attr, char **ret) {
+        _cleanup_free_ char *p = sysfs_device_attr(bdf, attr);
+        if (!p)
+                return -ENOMEM;
+        if (sysfs_read_link_basename(root, p, ret) < 0)
+                *ret = NULL;
+        return 0;
+}
+
+/* The directory above the device's own in the real devices/ hierarchy is its upstream bridge, if a BDF. */
+static char *read_parent_bridge(const char *root, const char *bdf) {
+        _cleanup_free_ char *rel = sysfs_device_attr(bdf, NULL), *path = pt_path_join(root, rel), *real = NULL;
+        if (!path)
+                return NULL;
+        real = realpath(path, NULL);
+        if (!real)
+                return NULL;
+        char *slash = strrchr(real, '/');
+        if (!slash)
+                return NULL;
+        *slash = 0;
+        const char *parent = strrchr(real, '/');
+        parent = parent ? parent + 1 : real;
+        PtAddress a;
+        if (pt_address_parse_bdf(parent, &a, NULL) < 0 || strchr(parent, ':') == strrchr(parent, ':'))
+                return NULL; /* "pci0000:00" is the root bus, not a bridge */
+        return strdup(parent);
+}
+
+static int read_iommu_group(const char *root, const char *bdf, int32_t *ret_group, char ***ret_members) {
+        _cleanup_free_ char *group = NULL, *dir = NULL;
+        char *end;
+
+        *ret_group = -1;
+        *ret_members = calloc(1, sizeof(char *));
+        if (!*ret_members)
+                return -ENOMEM;
+        if (read_link(root, bdf, "iommu_group", &group) < 0 || !group)
+                return 0;
+        long g = strtol(group, &end, 10);
+        if (*end || g < 0)
+                return 0;
+        *ret_group = (int32_t) g;
+        if (asprintf(&dir, "kernel/iommu_groups/%ld/devices", g) < 0)
+                return -ENOMEM;
+        char **members = NULL;
+        if (sysfs_list_dir(root, dir, &members) >= 0) {
+                pt_strv_free(*ret_members);
+                *ret_members = members;
+        }
+        return 0;
+}
+
+static int read_virtfns(const char *root, const char *bdf, char ***ret) {
+        _cleanup_free_ char *dir = sysfs_device_attr(bdf, NULL);
+        _cleanup_strv_free_ char **entries = NULL, **vfs = calloc(1, sizeof(char *));
+
+        if (!dir || !vfs)
+                return -ENOMEM;
+        if (sysfs_list_dir(root, dir, &entries) >= 0)
+                for (char **e = entries; *e; e++) {
+                        if (strncmp(*e, "virtfn", 6) != 0)
+                                continue;
+                        char *vf = NULL;
+                        _cleanup_free_ char *rel = pt_path_join(dir, *e);
+                        if (rel && sysfs_read_link_basename(root, rel, &vf) >= 0 && pt_strv_push(&vfs, vf) < 0)
+                                return -ENOMEM;
+                }
+        pt_strv_sort(vfs);
+        *ret = TAKE_PTR(vfs);
+        return 0;
+}
+
+/* What only config space says, kept from the last full read: a driver change does not change the hardware, and
+ * reading 4 KiB of config space is the slowest part of a re-read (under emulation, by far). */
+static bool config_from_previous(const char *root, const Device *previous, PtPciConfig *cfg, Device *d) {
+        if (!previous || previous->off_bus || sysfs_config_answers(root, previous->bdf) < 0)
+                return false;
+        *cfg = (PtPciConfig) { .vendor_id = previous->vendor_id, .device_id = previous->device_id,
+                               .class_code = previous->class_code, .header_type = previous->header_type,
+                               .multifunction = previous->multifunction, .is_pcie = previous->is_pcie,
+                               .flr = previous->flr, .af_flr = previous->af_flr, .has_pm = previous->has_pm,
+                               .pm_no_soft_reset = previous->pm_no_soft_reset };
+        d->pcie_type = previous->pcie_type;
+        d->serial = strdup(previous->serial);
+        d->parent_conventional = previous->parent_conventional;
+        return true;
+}
+
+int device_load(const char *root, PciAccess *pci, const PtAddress *address, const Device *previous, Device **ret) {
+        _cleanup_(device_freep) Device *d = calloc(1, sizeof(*d));
+        _cleanup_free_ char *devdir = NULL, *reset = NULL, *override = NULL;
+        uint8_t config[4096];
+        size_t config_len = 0;
+        PtPciConfig cfg = {};
+        int r;
+
+        if (!d)
+                return -ENOMEM;
+        d->address = *address;
+        pt_address_format(address, d->bdf);
+        devdir = sysfs_device_attr(d->bdf, NULL);
+        if (!devdir)
+                return -ENOMEM;
+        if (!sysfs_exists(root, devdir))
+                return -ENODEV;
+        r = device_object_path(address, &d->object_path);
+        if (r < 0)
+                return r;
+
+        /* IDs as the kernel reports them (quirks applied); config space for what only it knows. */
+        bool kept = config_from_previous(root, previous, &cfg, d);
+        if (!kept && pci_access_read_config(pci, address, config, sizeof(config), &config_len) >= 0)
+                (void) pt_pci_config_parse(config, config_len, &cfg);
+        d->off_bus = cfg.off_bus;
+        d->vendor_id = read_id(root, d->bdf, "vendor", cfg.vendor_id);
+        d->device_id = read_id(root, d->bdf, "device", cfg.device_id);
+        d->subsystem_vendor_id = read_id(root, d->bdf, "subsystem_vendor", 0);
+        d->subsystem_id = read_id(root, d->bdf, "subsystem_device", 0);
+        _cleanup_free_ char *class_attr = sysfs_device_attr(d->bdf, "class"),
+                            *rev_attr = sysfs_device_attr(d->bdf, "revision");
+        uint64_t v;
+        d->class_code = class_attr && sysfs_read_u64(root, class_attr, &v) >= 0 ? (uint32_t) v : cfg.class_code;
+        d->revision = rev_attr && sysfs_read_u64(root, rev_attr, &v) >= 0 ? (uint8_t) v : 0;
+
+        d->vendor_name = or_empty(pci_access_vendor_name(pci, d->vendor_id));
+        d->device_name = or_empty(pci_access_device_name(pci, d->vendor_id, d->device_id));
+        d->subsystem_name = or_empty(d->subsystem_vendor_id ?
+                                     pci_access_subsystem_name(pci, d->vendor_id, d->device_id,
+                                                               d->subsystem_vendor_id, d->subsystem_id) : NULL);
+        d->class_name = or_empty(pci_access_class_name(pci, d->class_code));
+
+        d->header_type = cfg.header_type;
+        d->multifunction = cfg.multifunction;
+        d->is_pcie = cfg.is_pcie;
+        if (!kept)
+                d->pcie_type = cfg.is_pcie ? pt_pcie_type_to_string(cfg.pcie_type) : "";
+        /* PCI-PCI and CardBus bridges by header, host bridges by class; an LPC bridge is an endpoint. */
+        d->is_bridge = cfg.header_type == 1 || cfg.header_type == 2 || (d->class_code >> 8) == 0x0600;
+        d->flr = cfg.flr;
+        d->af_flr = cfg.af_flr;
+        d->has_pm = cfg.has_pm;
+        d->pm_no_soft_reset = cfg.pm_no_soft_reset;
+        if (!kept && cfg.has_serial) {
+                if (asprintf(&d->serial, "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x",
+                             (unsigned) (cfg.serial >> 56) & 0xff, (unsigned) (cfg.serial >> 48) & 0xff,
+                             (unsigned) (cfg.serial >> 40) & 0xff, (unsigned) (cfg.serial >> 32) & 0xff,
+                             (unsigned) (cfg.serial >> 24) & 0xff, (unsigned) (cfg.serial >> 16) & 0xff,
+                             (unsigned) (cfg.serial >> 8) & 0xff, (unsigned) cfg.serial & 0xff) < 0)
+                        d->serial = NULL;
+        }
+        d->serial = or_empty(d->serial);
+
+        if ((r = read_link(root, d->bdf, "driver", &d->driver)) < 0)
+                return r;
+        d->driver = or_empty(d->driver);
+        if ((r = read_optional_string(root, d->bdf, "driver_override", &override)) < 0)
+                return r;
+        d->driver_override = strdup(override && !streq(override, "(null)") ? override : "");
+
+        if ((r = read_iommu_group(root, d->bdf, &d->iommu_group, &d->iommu_group_members)) < 0)
+                return r;
+
+        d->parent_bridge = read_parent_bridge(root, d->bdf);
+        if (d->parent_bridge && !kept) {
+                PtAddress pa;
+                uint8_t pconfig[256];
+                size_t plen;
+                PtPciConfig pcfg;
+                if (pt_address_parse_bdf(d->parent_bridge, &pa, NULL) >= 0 &&
+                    pci_access_read_config(pci, &pa, pconfig, sizeof(pconfig), &plen) >= 0 &&
+                    pt_pci_config_parse(pconfig, plen, &pcfg) >= 0 && pcfg.header_type == 1)
+                        d->parent_conventional = !pcfg.is_pcie || pcfg.pcie_type == PT_PCIE_PCIE_TO_PCI_BRIDGE;
+        }
+        d->parent_bridge = or_empty(d->parent_bridge);
+
+        if ((r = read_optional_string(root, d->bdf, "reset_method", &reset)) < 0)
+                return r;
+        if ((r = pt_strv_split(strempty(reset), " ", &d->reset_methods)) < 0)
+                return r;
+
+        _cleanup_free_ char *total = sysfs_device_attr(d->bdf, "sriov_totalvfs"),
+                            *num = sysfs_device_attr(d->bdf, "sriov_numvfs");
+        if (total && sysfs_read_u64(root, total, &v) >= 0)
+                d->sriov_total_vfs = (uint32_t) v;
+        if (num && sysfs_read_u64(root, num, &v) >= 0)
+                d->sriov_num_vfs = (uint32_t) v;
+        if ((r = read_link(root, d->bdf, "physfn", &d->physical_function)) < 0)
+                return r;
+        d->physical_function = or_empty(d->physical_function);
+        if ((r = read_virtfns(root, d->bdf, &d->virtual_functions)) < 0)
+                return r;
+
+        if (!d->vendor_name || !d->device_name || !d->subsystem_name || !d->class_name || !d->driver ||
+            !d->driver_override || !d->parent_bridge || !d->physical_function || !d->serial)
+                return -ENOMEM;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+static bool strv_equal(char **a, char **b) {
+        size_t n = pt_strv_length(a);
+        if (n != pt_strv_length(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return true;
+}
+
+int device_update(Device *d, Device *fresh, const char ***ret_changed) {
+        const char **changed = calloc(24, sizeof(char *));
+        size_t n = 0;
+
+        if (!changed)
+                return -ENOMEM;
+#define CHANGED_STR(field, name) if (!streq(d->field, fresh->field)) changed[n++] = name
+#define CHANGED_STRV(field, name) if (!strv_equal(d->field, fresh->field)) changed[n++] = name
+#define CHANGED_VAL(field, name) if (d->field != fresh->field) changed[n++] = name
+        CHANGED_STR(driver, "Driver");
+        CHANGED_STR(driver_override, "DriverOverride");
+        CHANGED_VAL(iommu_group, "IommuGroup");
+        CHANGED_STRV(iommu_group_members, "IommuGroupMembers");
+        CHANGED_STRV(reset_methods, "ResetMethods");
+        CHANGED_VAL(sriov_num_vfs, "SriovNumVfs");
+        CHANGED_STRV(virtual_functions, "VirtualFunctions");
+        CHANGED_STR(physical_function, "PhysicalFunction");
+        CHANGED_VAL(off_bus, "OffBus");
+#undef CHANGED_STR
+#undef CHANGED_STRV
+#undef CHANGED_VAL
+        changed[n] = NULL;
+
+        /* Take the fresh snapshot whole: the rest is identity, which only a late-created link (a VF's physfn
+         * appears after its add uevent) or config space read at a bad moment can have changed. */
+        Device old = *d;
+        *d = *fresh;
+        *fresh = old;
+        *ret_changed = changed;
+        return (int) n;
+}

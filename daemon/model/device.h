@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "passthru/pt-address.h"
+#include "pci-access.h"
+
+/* One PCI function as the host sees it now: identity, names, driver, topology and reset facts. */
+typedef struct Device {
+        PtAddress address;
+        char bdf[PT_ADDRESS_STRLEN];
+        char *object_path;
+
+        uint16_t vendor_id, device_id, subsystem_vendor_id, subsystem_id;
+        uint32_t class_code;
+        uint8_t revision;
+        char *vendor_name, *device_name, *subsystem_name, *class_name; /* "" when pci.ids does not know */
+
+        uint8_t header_type;
+        bool multifunction;
+        bool is_pcie;
+        const char *pcie_type;          /* "" for conventional PCI */
+        bool is_bridge;                 /* header type 1 or 2, or a host bridge */
+
+        char *driver;                   /* "" when unbound */
+        char *driver_override;          /* "" when unset */
+
+        int32_t iommu_group;            /* -1 without an IOMMU */
+        char **iommu_group_members;     /* BDFs, itself included */
+
+        char *parent_bridge;            /* "" on a root bus */
+        bool parent_conventional;       /* the parent is a conventional PCI (or PCIe-to-PCI) bridge */
+
+        bool flr, af_flr, has_pm, pm_no_soft_reset;
+        char **reset_methods;           /* the kernel's reset_method list */
+
+        uint32_t sriov_total_vfs, sriov_num_vfs;
+        char *physical_function;        /* "" unless a VF */
+        char **virtual_functions;
+
+        char *serial;                   /* "" without a Device Serial Number capability */
+        bool off_bus;                   /* config space reads all 0xff */
+
+} Device;
+
+/* Reads the device at address. With 'previous' (the same device, still answering), what only config space says
+ * is taken from it instead of read again. */
+int device_load(const char *sysfs_root, PciAccess *pci, const PtAddress *address, const Device *previous,
+                Device **ret);
+Device *device_free(Device *d);
+static inline void device_freep(Device **d) {
+        device_free(*d);
+}
+
+bool device_is_stub_driver(const char *driver);
+/* Bound to vfio-pci, pciback or pci-stub. */
+bool device_on_stub(const Device *d);
+
+/* Takes the fresh snapshot into 'd' (the old one goes to 'fresh', for the caller to free) and lists the D-Bus
+ * properties that changed (NULL-terminated static strings with room for one more; free *ret_changed, not its
+ * items). State is the model's to compare: it depends on records a Device does not carry. */
+int device_update(Device *d, Device *fresh, const char ***ret_changed);
+
+int device_object_path(const PtAddress *a, char **ret);
+int device_address_from_path(const char *path, PtAddress *ret);

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ptctl doctor: whether this host can pass devices through, and what a guest's devices need. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coassign.h"
+#include "doctor.h"
+#include "model.h"
+#include "planning.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "pt-util.h"
+#include "sysfs.h"
+
+void doctor_report_done(DoctorReport *r) {
+        for (size_t i = 0; i < r->n; i++) {
+                free(r->checks[i].name);
+                free(r->checks[i].status);
+                free(r->checks[i].message);
+                free(r->checks[i].fix);
+        }
+        free(r->checks);
+        *r = (DoctorReport) {};
+}
+
+int doctor_add(DoctorReport *r, const char *name, const char *status, const char *fix, const char *fmt, ...) {
+        DoctorCheck *grown = realloc(r->checks, (r->n + 1) * sizeof(DoctorCheck));
+        if (!grown)
+                return -ENOMEM;
+        r->checks = grown;
+        DoctorCheck *c = &r->checks[r->n];
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&c->message, fmt, ap) < 0)
+                c->message = NULL;
+        va_end(ap);
+        c->name = strdup(name);
+        c->status = strdup(status);
+        c->fix = strdup(strempty(fix));
+        if (!c->message || !c->name || !c->status || !c->fix)
+                return -ENOMEM;
+        r->n++;
+        return 0;
+}
+
+static bool proc_contains(const char *proc_root, const char *file, const char *needle) {
+        _cleanup_free_ char *path = pt_path_join(proc_root, file);
+        _cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
+        char line[4096];
+        while (f && fgets(line, sizeof(line), f))
+                if (strstr(line, needle))
+                        return true;
+        return false;
+}
+
+static void check_iommu(const Model *m, DoctorReport *r) {
+        if (m->host == HOST_XEN_DOM0) {
+                if (m->xen_iommu > 0)
+                        (void) doctor_add(r, "iommu", "ok", NULL, "Xen reports an IOMMU (I/O virtualisation)");
+                else if (m->xen_iommu == 0)
+                        (void) doctor_add(r, "iommu", m->allow_unsafe_pv ? "warn" : "fail",
+                                          "enable VT-d or AMD-Vi and boot Xen with iommu=1",
+                                          "Xen reports no IOMMU: only PV passthrough, which lets the guest reach "
+                                          "dom0's memory%s", m->allow_unsafe_pv ?
+                                          " (allowed: AllowUnsafePVPassthrough=yes)" : "");
+                else
+                        (void) doctor_add(r, "iommu", "warn", "install xl (xen-utils), or run 'xl dmesg | grep -i "
+                                          "\"I/O virtualisation\"'", "Xen owns the IOMMU, and xl could not say "
+                                          "whether it is enabled");
+                return;
+        }
+        bool dmar = sysfs_exists(m->sysfs_root, "firmware/acpi/tables/DMAR"),
+             ivrs = sysfs_exists(m->sysfs_root, "firmware/acpi/tables/IVRS");
+        _cleanup_strv_free_ char **units = NULL;
+        (void) sysfs_list_dir(m->sysfs_root, "class/iommu", &units);
+        if (!dmar && !ivrs)
+                (void) doctor_add(r, "iommu", "fail", "enable VT-d (Intel) or AMD-Vi (AMD) in the firmware setup",
+                                  "the firmware describes no IOMMU (no ACPI DMAR or IVRS table)");
+        else if (pt_strv_length(units) == 0)
+                (void) doctor_add(r, "iommu", "fail", dmar ? "boot with intel_iommu=on" : "boot with amd_iommu=on",
+                                  "the firmware has an %s table, but the kernel did not enable the IOMMU",
+                                  dmar ? "Intel DMAR" : "AMD IVRS");
+        else if (!model_has_iommu_groups(m))
+                (void) doctor_add(r, "iommu", "fail", "check that iommu=off or *_iommu=off is not on the kernel "
+                                  "command line", "the IOMMU (%s) is there but no device has an IOMMU group", units[0]);
+        else
+                (void) doctor_add(r, "iommu", "ok", NULL, "enabled (%s), devices in IOMMU groups", units[0]);
+}
+
+static void check_interrupt_remapping(const Model *m, DoctorReport *r) {
+        if (m->host == HOST_XEN_DOM0)
+                return; /* Xen's business, as the IOMMU is */
+        if (proc_contains(m->proc_root, "interrupts", "IR-"))
+                (void) doctor_add(r, "interrupt-remapping", "ok", NULL, "enabled (IR- interrupt domains)");
+        else
+                (void) doctor_add(r, "interrupt-remapping", "warn", "enable x2APIC and interrupt remapping in the "
+                                  "firmware; do not boot with intremap=off",
+                                  "off: a guest's device could send interrupts the host did not give it");
+}
+
+static void check_stub(const Model *m, DoctorReport *r) {
+        const char *stub = host_stub_driver(m->host);
+        _cleanup_free_ char *rel = NULL;
+        if (asprintf(&rel, "bus/pci/drivers/%s", stub) < 0)
+                return;
+        if (sysfs_exists(m->sysfs_root, rel))
+                (void) doctor_add(r, "stub-driver", "ok", NULL, "%s is loaded", stub);
+        else if (m->host == HOST_XEN_DOM0)
+                (void) doctor_add(r, "stub-driver", "fail", "modprobe xen-pciback (and add it to /etc/modules)",
+                                  "xen-pciback is not loaded: devices cannot be given to guests");
+        else
+                (void) doctor_add(r, "stub-driver", "warn", "modprobe vfio-pci, or let passthrud load it",
+                                  "%s is not loaded yet; passthrud loads it when a guest starts", stub);
+}
+
+static void check_guest(const Model *m, DoctorReport *r, const char *guest) {
+        _cleanup_strv_free_ char **members = assignments_devices_of(&m->assignments, guest);
+        if (pt_strv_length(members) == 0) {
+                (void) doctor_add(r, "guest", "warn", "ptctl assign it some devices", "guest %s has no devices",
+                                  guest);
+                return;
+        }
+        for (char **b = members; *b; b++) {
+                Assignment *a = assignments_find(&m->assignments, *b);
+                Device *d = inventory_find_bdf(&m->inventory, *b);
+                _cleanup_free_ char *name = NULL, *why = NULL;
+                if (asprintf(&name, "reset %s", *b) < 0)
+                        return;
+                if (!d || a->problem) {
+                        (void) doctor_add(r, name, "fail", "put the assigned hardware back, or unassign it",
+                                          "%s", a->problem ? a->problem : "missing");
+                        continue;
+                }
+                JobDevice jd = { .rebind = true };
+                int k = plan_reset(m, d, members, a->stored.reset_policy, false, &jd, &why);
+                free(jd.reset_note);
+                if (k == -ENOENT)
+                        (void) doctor_add(r, name, "fail", "ptctl assign with --reset-policy best-effort, or "
+                                          "co-assign what shares its bus", "%s", why);
+                else if (!jd.reset)
+                        (void) doctor_add(r, name, "warn", "use a device with FLR for a clean hand-over",
+                                          "not reset (policy %s)", a->stored.reset_policy);
+                else
+                        (void) doctor_add(r, name, "ok", NULL, "%s reset (FLR: %s)", jd.reset_method,
+                                          d->flr ? "yes" : "no");
+                Device *x = coassign_group_blocker(&m->inventory, d, members);
+                if (x)
+                        (void) doctor_add(r, "group-viability", "fail", "assign it to the guest too, hide it, or "
+                                          "unbind it", "IOMMU group %d of %s is not viable: %s is bound to host "
+                                          "driver %s", d->iommu_group, d->bdf, x->bdf, x->driver);
+                else
+                        (void) doctor_add(r, "group-viability", "ok", NULL, "IOMMU group of %s is viable", d->bdf);
+        }
+        if (m->host == HOST_XEN_DOM0)
+                (void) doctor_add(r, "pv-guest", "warn", "in a PV guest: load xen-pcifront; boot pvops kernels with "
+                                  "iommu=soft (old kernels: swiotlb=force)",
+                                  "PV guests need the PCI frontend and a software IOMMU; passthrud cannot see inside");
+        else
+                (void) doctor_add(r, "hotplug-guest", "warn", "in the guest: modprobe acpiphp (or pciehp)",
+                                  "hot attach needs the guest's PCI hotplug driver; passthrud cannot see inside");
+}
+
+int doctor_run(const Model *m, const char *guest, DoctorReport *r) {
+        check_iommu(m, r);
+        check_interrupt_remapping(m, r);
+        check_stub(m, r);
+        if (guest)
+                check_guest(m, r, guest);
+        return 0;
+}

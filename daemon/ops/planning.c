@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <syslog.h>
+
+#include "passthru/pt-macros.h"
+#include "planning.h"
+#include "pt-util.h"
+#include "reset.h"
+#include "sysfs.h"
+
+int plan_check_guest_name(const char *guest, PtError *e) {
+        if (guest_name_valid(guest))
+                return 0;
+        _cleanup_free_ char *shown = pt_str_quote_limited(guest, 80);
+        return pt_error_set(e, PT_ERR_INVALID_GUEST_NAME,
+                            "invalid guest name %s: use 1-64 of A-Z a-z 0-9 _ . -, not starting with . or -",
+                            strempty(shown));
+}
+
+int plan_check_guest_known(const Model *m, const char *guest, PtError *e) {
+        int r = plan_check_guest_name(guest, e);
+        if (r < 0)
+                return r;
+        if (!assignments_has_guest(&m->assignments, guest))
+                return pt_error_set(e, PT_ERR_UNKNOWN_GUEST, "no guest %s has assigned devices", guest);
+        return 0;
+}
+
+int plan_check_store(const Model *m, PtError *e) {
+        if (m->store_problem)
+                return pt_error_set(e, PT_ERR_STORE_CORRUPT, "%s", m->store_problem);
+        return 0;
+}
+
+int plan_parse_address(const char *address, PtAddress *ret, PtError *e) {
+        _cleanup_free_ char *reason = NULL;
+        int r = pt_address_parse(address, ret, &reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return pt_error_set(e, PT_ERR_INVALID_ADDRESS, "%s", reason ? reason : "invalid PCI address");
+        return 0;
+}
+
+Device *plan_resolve_device(const Model *m, const char *address, PtError *e) {
+        char bdf[PT_ADDRESS_STRLEN];
+        PtAddress a;
+        if (plan_parse_address(address, &a, e) < 0)
+                return NULL;
+        Device *d = inventory_find(&m->inventory, &a);
+        if (!d)
+                pt_error_set(e, PT_ERR_NOT_FOUND, "no PCI device %s on this host", pt_address_format(&a, bdf));
+        return d;
+}
+
+const char *plan_stub(const Model *m, const char *chosen) {
+        return isempty(chosen) ? host_stub_driver(m->host) : chosen;
+}
+
+int plan_claim(const Model *m, JobDevice *jd, const Device *d, const char *holder) {
+        if (!d || streq(strempty(d->driver), jd->stub))
+                return 0;
+        jd->claim = true;
+        if (!jd->holder && !(jd->holder = strdup(holder)))
+                return -ENOMEM;
+        const StoredHold *h = records_find_hold(&m->records, d->bdf);
+        return h ? job_device_origin_hold(jd, h) : job_device_origin_current(jd, m->sysfs_root, d->driver, true);
+}
+
+int plan_release_held(const Model *m, JobDevice *jd, const Device *d, const char *holder) {
+        const StoredHold *h = records_find_hold(&m->records, d->bdf);
+        if (!h || !streq(h->holder, holder) || model_device_hidden(m, d->bdf))
+                return 0;
+        jd->release = true;
+        return job_device_origin_hold(jd, h);
+}
+
+/* A device sits idle on a stub: nothing on the host uses it and no running guest has it. */
+static bool idle(const Model *m, const Device *d) {
+        return (isempty(d->driver) || device_on_stub(d)) && !model_device_running(m, d->bdf);
+}
+
+/* What reset_choose() needs, from the model; 'members' are the devices the reset may also hit freely. */
+static int reset_facts(const Model *m, const Device *d, char *const *members, ResetFacts *f) {
+        static char *none[] = { NULL };
+        _cleanup_free_ char *rel = sysfs_device_attr(d->bdf, "reset_method");
+        bool listed = rel && sysfs_exists(m->sysfs_root, rel);
+        *f = (ResetFacts) { .flr = d->flr, .af_flr = d->af_flr, .pm = d->has_pm,
+                            .pm_no_soft_reset = d->pm_no_soft_reset, .is_vf = !isempty(d->physical_function),
+                            .kernel_methods = !listed ? NULL : d->reset_methods ? d->reset_methods : none };
+        /* A bus reset hits everything below the same bridge. */
+        for (size_t i = 0; !isempty(d->parent_bridge) && i < m->inventory.n; i++) {
+                const Device *x = m->inventory.devices[i];
+                if (x == d || !streq(x->parent_bridge, d->parent_bridge) || pt_strv_contains(members, x->bdf) ||
+                    idle(m, x))
+                        continue;
+                char *text = NULL;
+                if (asprintf(&text, "%s (%s)", x->bdf,
+                             model_device_running(m, x->bdf) ? "in a running guest" :
+                             isempty(x->driver) ? "no driver" : x->driver) < 0 ||
+                    pt_strv_push(&f->bus_blockers, text) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int plan_reset(const Model *m, const Device *d, char *const *members, const char *policy_name, bool explicit,
+               JobDevice *jd, char **why) {
+        ResetFacts f;
+        ResetPolicy policy = explicit ? RESET_POLICY_STRICT : reset_policy_from_string(policy_name);
+        jd->reset_best_effort = policy == RESET_POLICY_BEST_EFFORT;
+        if (policy == RESET_POLICY_NONE) {
+                jd->reset_note_priority = LOG_NOTICE;
+                return asprintf(&jd->reset_note, "Not resetting %s: its reset policy is none", d->bdf) < 0 ? -ENOMEM : 0;
+        }
+        int r = reset_facts(m, d, members, &f);
+        if (r >= 0)
+                r = reset_choose(&f, &jd->reset_method, why);
+        pt_strv_free(f.bus_blockers);
+        if (r == -ENOENT && policy == RESET_POLICY_BEST_EFFORT) {
+                jd->reset_note_priority = LOG_WARNING;
+                r = asprintf(&jd->reset_note, "Not resetting %s (reset policy best-effort): %s", d->bdf, *why);
+                free(*why);
+                *why = NULL;
+                        return r < 0 ? -ENOMEM : 0;
+        }
+        if (r < 0)
+                return r;
+        jd->reset = true;
+        return 0;
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* At start, before the bus: every operation the journal says was under way when passthrud last stopped is
+ * finished or rolled back against what sysfs shows now, and the hide pool is applied again. A guest start that
+ * never completed is rolled back (its toolstack never got an answer); a stop or a release is completed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "plan.h"
+#include "recovery.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "pt-util.h"
+#include "sysfs-write.h"
+#include "sysfs.h"
+
+static const StoredOperation *device_op(const StoredOperation *ops, size_t n, const char *bdf) {
+        const StoredOperation *last = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (streq(ops[i].address, bdf))
+                        last = &ops[i];
+        return last;
+}
+
+/* An attach or detach under way: the claim or release inside it is part of it. */
+static const StoredOperation *hotplug_op(const StoredOperation *ops, size_t n, const char *bdf) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(ops[i].address, bdf) && (streq(ops[i].kind, "attach") || streq(ops[i].kind, "detach")))
+                        return &ops[i];
+        return NULL;
+}
+
+static bool guest_op(const StoredOperation *op) {
+        return streq(op->kind, "start") || streq(op->kind, "stop");
+}
+
+static JobDevice *add(Job *j, const StoredHold *h) {
+        JobDevice *jd = job_add_device(j, h->address);
+        if (!jd || !(jd->stub = strdup(h->stub)) || job_device_origin_hold(jd, h) < 0)
+                return NULL;
+        return jd;
+}
+
+static int plan(Model *m, Job *j, const StoredOperation *ops, size_t n_ops, char ***settling) {
+        for (size_t i = 0; i < n_ops; i++)
+                if (guest_op(&ops[i]) && !pt_strv_contains(*settling, ops[i].guest) &&
+                    pt_strv_push(settling, strdup(ops[i].guest)) < 0)
+                        return -ENOMEM;
+
+        for (size_t i = 0; i < m->records.n_holds; i++) {
+                const StoredHold *h = &m->records.holds[i];
+                const StoredOperation *op = device_op(ops, n_ops, h->address), *hop = hotplug_op(ops, n_ops, h->address);
+                bool hidden = model_device_hidden(m, h->address);
+                Device *d = inventory_find_bdf(&m->inventory, h->address);
+                const char *why = NULL;
+                bool claim = false;
+
+                if (pt_strv_contains(*settling, h->holder))
+                        why = "its guest's start or stop was interrupted";
+                else if (hop)
+                        why = streq(hop->kind, "attach") ? "its attach was interrupted (undone)" :
+                                                           "its detach was interrupted";
+                else if (streq(h->holder, STORE_HOLDER_HIDDEN) && !hidden)
+                        why = "it was unhidden";
+                else if (op && streq(op->kind, "release"))
+                        why = "its release was interrupted";
+                else if (op && streq(op->kind, "claim")) {
+                        claim = streq(h->holder, STORE_HOLDER_HIDDEN) ||
+                                records_guest_running(&m->records, h->holder);
+                        why = "its claim was interrupted";
+                } else if (!streq(h->holder, STORE_HOLDER_HIDDEN) && !records_guest_running(&m->records, h->holder) &&
+                           !hidden)
+                        why = "its guest is not running (an earlier write timed out or its reset failed)";
+                if (!why)
+                        continue;
+                if (!d) {
+                        pt_log_full(LOG_WARNING, PT_MESSAGE_RECOVERED, h->address, NULL, NULL,
+                                    "Recovery: %s is not present; its record (original driver %s) is kept", h->address,
+                                    isempty(h->original_driver) ? "none" : h->original_driver);
+                        continue;
+                }
+                if (d->off_bus) {
+                        /* No host driver gets a device that does not answer; it keeps its record. */
+                        pt_log_full(LOG_WARNING, PT_MESSAGE_RECOVERED, h->address, NULL, NULL,
+                                    "Recovery: %s does not answer; it stays as it is, recorded for %s", h->address,
+                                    isempty(h->original_driver) ? "the host" : h->original_driver);
+                        records_set_failed(&m->records, h->address, true);
+                        continue;
+                }
+                JobDevice *jd = add(j, h);
+                if (!jd)
+                        return -ENOMEM;
+                jd->claim = claim;
+                jd->release = !claim;
+                pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, h->address, h->holder[0] == '@' ? NULL : h->holder,
+                            claim ? h->stub : h->original_driver, "Recovery: %s %s, because %s", claim ?
+                            "completing the claim of" : "returning to its original driver", h->address, why);
+        }
+
+        /* The hide pool: a hidden device found on another driver goes back to its stub. */
+        for (size_t i = 0; i < m->records.n_hidden; i++) {
+                const StoredHidden *h = &m->records.hidden[i];
+                Device *d = inventory_find_bdf(&m->inventory, h->address);
+                bool planned = false;
+                for (size_t k = 0; k < j->n_devices; k++)
+                        planned = planned || streq(j->devices[k].bdf, h->address);
+                if (!d || planned || model_device_running(m, d->bdf) || streq(strempty(d->driver), h->driver))
+                        continue;
+                JobDevice *jd = job_add_device(j, h->address);
+                if (!jd || !(jd->stub = strdup(h->driver)) || plan_hide_pool_claim(m, jd, d) < 0)
+                        return -ENOMEM;
+                pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, h->address, NULL, h->driver,
+                            "Hidden device %s is on %s: claiming it for %s", h->address,
+                            isempty(d->driver) ? "no driver" : d->driver, h->driver);
+        }
+        return 0;
+}
+
+int ops_recover(Ops *o) {
+        Model *m = o->model;
+        _cleanup_(job_freep) Job *j = NULL;
+        _cleanup_strv_free_ char **settling = NULL;
+        StoredOperation *ops = NULL;
+        size_t n_ops = 0;
+        int r;
+
+        if (!m->store)
+                return 0;
+        r = store_load_operations(m->store, &ops, &n_ops);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the operation journal: %m");
+        j = job_new(JOB_RECOVER, NULL);
+        if (!j)
+                r = -ENOMEM;
+        else
+                r = plan(m, j, ops, n_ops, &settling);
+        if (r >= 0 && j->n_devices > 0) {
+                Binder b = executor_binder(o->exec, m->store);
+                /* A reset interrupted between choosing its method and restoring the kernel's list. */
+                for (size_t i = 0; i < j->n_devices; i++) {
+                        _cleanup_free_ char *rel = sysfs_device_attr(j->devices[i].bdf, "reset_method");
+                        if (rel && sysfs_exists(m->sysfs_root, rel))
+                                (void) sysfs_write_timeout(m->sysfs_root, rel, "default", b.timeout_usec);
+                }
+                job_execute(j, &b);
+                for (size_t i = 0; i < j->n_devices; i++) {
+                        records_set_stuck(&m->records, j->devices[i].bdf, j->devices[i].stuck);
+                        records_set_failed(&m->records, j->devices[i].bdf, j->devices[i].failed);
+                }
+        }
+        /* The old entries are settled now, one way or the other; an interrupted guest operation leaves the guest
+         * stopped. */
+        for (size_t i = 0; r >= 0 && i < n_ops; i++) {
+                bool whole_guest = guest_op(&ops[i]);
+                bool hotplug = streq(ops[i].kind, "attach") || streq(ops[i].kind, "detach");
+                int k;
+                if (hotplug) {
+                        /* Undone or done, the device is no longer the guest's; its hold goes if it went home. */
+                        const JobDevice *jd = job_find_device(j, ops[i].address);
+                        bool home = !inventory_find_bdf(&m->inventory, ops[i].address) || (jd && jd->released);
+                        k = store_detach_end(m->store, ops[i].id, ops[i].guest, ops[i].address, home);
+                        if (k >= 0)
+                                pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, ops[i].address, ops[i].guest, NULL,
+                                            "Recovery: the %s of %s %s guest %s was interrupted; it is not the "
+                                            "guest's now", ops[i].kind, ops[i].address,
+                                            streq(ops[i].kind, "attach") ? "to" : "from", ops[i].guest);
+                } else
+                        k = store_op_end(m->store, ops[i].id, &(StoreOpEnd) {
+                                .running_guest = whole_guest ? ops[i].guest : NULL, .running = false });
+                if (k < 0)
+                        log_warning_errno(k, "Failed to settle journal entry %lld: %m", (long long) ops[i].id);
+                else if (whole_guest)
+                        pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, NULL, ops[i].guest, NULL,
+                                    "Recovery: the %s of guest %s was interrupted; the guest is stopped",
+                                    ops[i].kind, ops[i].guest);
+        }
+        /* Attach and detach changed assignments. */
+        if (r >= 0 && (r = model_reload_assignments(m)) < 0)
+                log_error_errno(r, "Failed to re-read the assignments: %m");
+        for (size_t i = 0; i < n_ops; i++)
+                stored_operation_done(&ops[i]);
+        free(ops);
+        if (r < 0)
+                return log_error_errno(r, "Recovery failed: %m");
+        if (j->n_devices > 0 || n_ops > 0)
+                log_info("Recovery: %zu journal entries settled, %zu devices handled%s", n_ops, j->n_devices,
+                         j->error ? "; some could not be (see above)" : "");
+        r = model_reload_records(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to re-read the managed-mode records: %m");
+        for (size_t i = 0; i < j->n_devices; i++)
+                model_refresh_devices(m, (char *[]) { j->devices[i].bdf, NULL });
+        return 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The read-only question the udev helper asks at a device's add event, answered from the store's own tables. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "passthru/pt-macros.h"
+#include "pt-util.h"
+#include "store.h"
+
+static int lookup(sqlite3 *db, const char *sql, const char *bdf, char **ret) {
+        sqlite3_stmt *st = NULL;
+        int r = 0;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, bdf, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+                *ret = strdup((const char *) sqlite3_column_text(st, 0));
+                r = *ret ? 1 : -ENOMEM;
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+int store_lookup_override(const char *state_dir, const char *bdf, char **ret_stub, char **ret_error) {
+        _cleanup_free_ char *path = pt_path_join(state_dir, "passthru.db");
+        if (!path)
+                return -ENOMEM;
+        if (access(path, R_OK) < 0)
+                return 0; /* no database: nothing is hidden */
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+                if (ret_error && asprintf(ret_error, "cannot open %s: %s", path,
+                                          db ? sqlite3_errmsg(db) : "out of memory") < 0)
+                        *ret_error = NULL;
+                sqlite3_close(db);
+                return -EIO;
+        }
+        sqlite3_busy_timeout(db, 2000);
+        int r = lookup(db, "SELECT driver FROM hidden WHERE address = ?", bdf, ret_stub);
+        if (r == 0)
+                r = lookup(db, "SELECT h.stub FROM holds h JOIN guests g ON g.name = h.holder "
+                               "WHERE h.address = ? AND g.running", bdf, ret_stub);
+        sqlite3_close(db);
+        return r;
+}
