@@ -34,7 +34,8 @@ options() {
 }
 check "passthrud.8 covers every option passthrud --help lists" options
 keys() {
-	for k in $(grep -o '"Rate[A-Za-z]*\|"Write[A-Za-z]*\|"Allow[A-Za-z]*' "$SRC/daemon/daemon-config.c" | tr -d '"' | sort -u); do
+	[ -f "$SRC/daemon/base/daemon-config.c" ] || { echo "no daemon/base/daemon-config.c"; return 1; }
+	for k in $(grep -o '"Rate[A-Za-z]*\|"Write[A-Za-z]*\|"Allow[A-Za-z]*' "$SRC/daemon/base/daemon-config.c" | tr -d '"' | sort -u); do
 		grep -q "$k=" "$SRC/man/passthrud.conf.5" || { echo "passthrud.conf.5 lacks $k"; return 1; }
 	done
 }

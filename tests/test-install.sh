@@ -55,7 +55,8 @@ check "only root may own org.passthru1" root_owns
 check "the polkit actions parse" xmllint --noout "$R$prefix/share/polkit-1/actions/org.passthru1.policy"
 actions() {
 	policy="$R$prefix/share/polkit-1/actions/org.passthru1.policy"
-	for a in $(grep -o '"org\.passthru1\.[a-z]*"' "$SRC/daemon/polkit.h" | tr -d '"'); do
+	[ "$(grep -c '"org\.passthru1\.[a-z]*"' "$SRC/daemon/bus/bus-polkit.h")" = 2 ] || { echo "bus-polkit.h names no actions"; return 1; }
+	for a in $(grep -o '"org\.passthru1\.[a-z]*"' "$SRC/daemon/bus/bus-polkit.h" | tr -d '"'); do
 		[ "$(xmllint --xpath "count(//action[@id='$a'])" "$policy")" = 1 ] || { echo "no action $a"; return 1; }
 	done
 	[ "$(xmllint --xpath 'string(//action[@id="org.passthru1.read"]/defaults/allow_any)' "$policy")" = yes ] &&
