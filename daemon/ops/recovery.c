@@ -42,7 +42,7 @@ static JobDevice *add(Job *j, const StoredHold *h) {
         return jd;
 }
 
-static int plan(Model *m, Job *j, const StoredOperation *ops, size_t n_ops, char ***settling) {
+int plan_recovery(Model *m, Job *j, const StoredOperation *ops, size_t n_ops, char ***settling) {
         for (size_t i = 0; i < n_ops; i++)
                 if (guest_op(&ops[i]) && !pt_strv_contains(*settling, ops[i].guest) &&
                     pt_strv_push(settling, strdup(ops[i].guest)) < 0)
@@ -134,7 +134,7 @@ int ops_recover(Ops *o) {
         if (!j)
                 r = -ENOMEM;
         else
-                r = plan(m, j, ops, n_ops, &settling);
+                r = plan_recovery(m, j, ops, n_ops, &settling);
         if (r >= 0 && j->n_devices > 0) {
                 Binder b = executor_binder(o->exec, m->store);
                 /* A reset interrupted between choosing its method and restoring the kernel's list. */
