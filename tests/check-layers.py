@@ -13,9 +13,12 @@ RANK = {'root': 7, 'bus': 6, 'ops': 5, 'model': 4, 'exec': 4, 'kernel': 2, 'stor
 
 def objects(build):
     daemon = os.path.join(build, 'daemon')
-    for lib in sorted(os.listdir(daemon)):
-        if lib.startswith('libpt') and lib.endswith('.a'):
-            yield os.path.join(daemon, lib)
+    for layer in RANK:
+        lib = os.path.join(daemon, f'libpt{layer}.a')
+        if layer != 'root':
+            if not os.path.exists(lib):
+                sys.exit(f'Bail out! {lib} is missing')
+            yield lib
     main = os.path.join(daemon, 'passthrud.p')
     for o in sorted(os.listdir(main)):
         if o.endswith('.o'):

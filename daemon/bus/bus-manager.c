@@ -18,27 +18,35 @@
 #include "planning.h"
 #include "pt-util.h"
 
-static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Bus *b = userdata;
-        const Model *m = b->model;
+/* Replies "ao" with n paths, each path(i, data). */
+static int reply_paths(sd_bus_message *msg, size_t n, const char *(*path)(size_t i, const void *data),
+                       const void *data) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "o");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < m->inventory.n; i++) {
-                r = sd_bus_message_append_basic(reply, 'o', m->inventory.devices[i]->object_path);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
+        int r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append_basic(reply, 'o', path(i, data));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static const char *device_path(size_t i, const void *data) {
+        const Inventory *inv = data;
+        return inv->devices[i]->object_path;
+}
+
+static const char *strv_item(size_t i, const void *data) {
+        char *const *l = data;
+        return l[i];
+}
+
+static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        return reply_paths(msg, b->model->inventory.n, device_path, &b->model->inventory);
 }
 
 static int method_get_inventory(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -156,20 +164,10 @@ static int property_get_interval(sd_bus *bus, const char *path, const char *inte
 
 static int method_list_guests(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **paths = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r = bus_guest_paths(userdata, &paths);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "o");
-        for (char **p = paths; r >= 0 && *p; p++)
-                r = sd_bus_message_append_basic(reply, 'o', *p);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return reply_paths(msg, pt_strv_length(paths), strv_item, paths);
 }
 
 static int method_get_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
