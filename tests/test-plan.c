@@ -155,6 +155,115 @@ static void test_start_refusals(Fixture *f, gconstpointer data) {
         plan_refused(f, JOB_START_GUEST, "g2", NULL, PT_ERR_NO_IOMMU, "no IOMMU groups");
 }
 
+/* Attach as a toolstack asks for it: managed, strict, the host's stub. */
+static Job *attach_job(const char *guest, const char *bdf, bool managed, bool force) {
+        Job *j = job_new(JOB_ATTACH, guest);
+        job_add_device(j, bdf);
+        j->force = force;
+        j->record = (StoredAssignment) { .guest = g_strdup(guest), .managed = managed, .vslot = -1,
+                                         .options = g_strdup(""), .driver = g_strdup(""),
+                                         .reset_policy = g_strdup("strict") };
+        snprintf(j->record.address, sizeof(j->record.address), "%s", bdf);
+        return j;
+}
+
+static void attach_refused(Fixture *f, const char *guest, const char *bdf, bool managed, PtErrorCode code,
+                           const char *needle) {
+        Counts before = counts(f);
+        _cleanup_(job_freep) Job *j = attach_job(guest, bdf, managed, false);
+        PtError e = {};
+        g_assert_cmpint(plan_job(f->m, j, &e), <, 0);
+        g_assert_cmpstr(pt_error_code_name(e.code), ==, pt_error_code_name(code));
+        if (!strstr(e.message, needle))
+                g_error("'%s' lacks '%s'", e.message, needle);
+        Counts after = counts(f);
+        g_assert_cmpmem(&before, sizeof(before), &after, sizeof(after));
+}
+
+static void test_more_refusals(Fixture *f, gconstpointer data) {
+        /* Start: the hardware at an address changed, or is gone. */
+        assign(f, "g1", "0000:02:00.0", true, "strict");
+        g_free(f->m->assignments.items[0].problem);
+        f->m->assignments.items[0].problem = g_strdup("mismatched: 8086:1234 is there now");
+        plan_refused(f, JOB_START_GUEST, "g1", NULL, PT_ERR_DEVICE_MISMATCHED, "0000:02:00.0: mismatched");
+        g_clear_pointer(&f->m->assignments.items[0].problem, g_free);
+        model_set_failed(f->m, "0000:02:00.0", true);
+        plan_refused(f, JOB_START_GUEST, "g1", NULL, PT_ERR_DEVICE_FAILED, "0000:02:00.0 does not answer");
+        model_set_failed(f->m, "0000:02:00.0", false);
+        /* Split since assigned: the seed's bridge functions go together. */
+        assign(f, "bridged", "0000:06:00.0", true, "best-effort");
+        assign(f, "bridged", "0000:06:00.1", true, "best-effort");
+        assign(f, "bridged", "0000:06:00.2", true, "best-effort");
+        for (const char *const *b = (const char *const[]) { "0000:06:00.0", "0000:06:00.1", "0000:06:00.2",
+                                                          "0000:06:03.0", NULL }; *b; b++) {
+                Device *d = inventory_find_bdf(&f->m->inventory, *b);
+                g_free(d->driver);
+                d->driver = g_strdup("vfio-pci");
+        }
+        plan_refused(f, JOB_START_GUEST, "bridged", NULL, PT_ERR_COASSIGNMENT_REQUIRED,
+                     "0000:06:03.0 must be co-assigned to the same guest with");
+
+        /* Reset of an address with nothing there, and of a device with no reset. */
+        plan_refused(f, JOB_RESET, NULL, "0000:0f:00.0", PT_ERR_NOT_FOUND, "no PCI device 0000:0f:00.0");
+        Device *audio = inventory_find_bdf(&f->m->inventory, "0000:00:1b.0");
+        g_free(audio->driver);
+        audio->driver = g_strdup("");
+        plan_refused(f, JOB_RESET, NULL, "0000:00:1b.0", PT_ERR_NO_RESET, "0000:00:1b.0 has");
+
+        /* Attach: stuck, not answering, unmanaged on a host driver, group, co-assignment, reset, the rate. */
+        model_set_stuck(f->m, "0000:00:19.0", true);
+        attach_refused(f, "g9", "0000:00:19.0", true, PT_ERR_DEVICE_STUCK, "0000:00:19.0 is stuck");
+        model_set_stuck(f->m, "0000:00:19.0", false);
+        attach_refused(f, "g9", "0000:00:19.0", false, PT_ERR_STILL_ATTACHED,
+                       "device 0000:00:19.0 is still attached to host driver e1000e");
+        attach_refused(f, "g9", "0000:00:1f.2", true, PT_ERR_GROUP_NOT_VIABLE, "IOMMU group 10 is not viable");
+        attach_refused(f, "g9", "0000:00:1b.0", true, PT_ERR_NO_RESET, "cannot attach 0000:00:1b.0: it has");
+        attach_refused(f, "g9", "0000:06:03.0", true, PT_ERR_COASSIGNMENT_REQUIRED,
+                       "must be co-assigned to the same guest with");
+        for (unsigned i = 0; i < f->m->limiter.burst; i++)
+                g_assert_cmpint(ratelimit_record(&f->m->limiter, "0000:00:19.0", model_now(f->m)), ==, 0);
+        attach_refused(f, "g9", "0000:00:19.0", true, PT_ERR_RATE_LIMITED,
+                       "0000:00:19.0 was hot(un)plugged 512 times in the last 60 s");
+
+        /* Detach: a guest that is not running; a stuck device. */
+        assign(f, "g2", "0000:01:00.0", true, "strict");
+        plan_refused(f, JOB_DETACH, "g2", "0000:01:00.0", PT_ERR_GUEST_NOT_RUNNING, "guest g2 is not running");
+        mark_running(f, "g2", NULL, NULL);
+        model_set_stuck(f->m, "0000:01:00.0", true);
+        plan_refused(f, JOB_DETACH, "g2", "0000:01:00.0", PT_ERR_DEVICE_STUCK, "0000:01:00.0 is stuck");
+        /* Hide a stuck device; unhide a running guest's. */
+        plan_refused(f, JOB_HIDE, NULL, "0000:01:00.0", PT_ERR_DEVICE_STUCK, "0000:01:00.0 is stuck");
+        model_set_stuck(f->m, "0000:01:00.0", false);
+        g_assert_cmpint(store_hide(f->m->store, "0000:01:00.0", "vfio-pci"), ==, 0);
+        g_assert_cmpint(model_reload_records(f->m), ==, 0);
+        plan_refused(f, JOB_UNHIDE, NULL, "0000:01:00.0", PT_ERR_GUEST_RUNNING, "in guest g2, which is running");
+}
+
+static void test_host_critical(Fixture *f, gconstpointer data) {
+        /* The boot VGA device: refused unless forced, and then the act says so. */
+        plan_refused(f, JOB_HIDE, NULL, "0000:00:02.0", PT_ERR_HOST_CRITICAL, "0000:00:02.0 is host-critical");
+        attach_refused(f, "g1", "0000:00:02.0", true, PT_ERR_HOST_CRITICAL, "0000:00:02.0 is host-critical");
+        _cleanup_(job_freep) Job *j = attach_job("g1", "0000:00:02.0", true, true);
+        /* Its FLR is not one the config space backs: this test is about admission, not resets. */
+        free(j->record.reset_policy);
+        j->record.reset_policy = g_strdup("none");
+        PtError e = {};
+        if (plan_job(f->m, j, &e) < 0)
+                g_error("forced attach refused: %s", e.message);
+        g_assert_cmpuint(j->n_notes, ==, 1);
+        g_assert_nonnull(strstr(j->notes[0].text, "Taking host-critical device 0000:00:02.0 anyway (forced)"));
+}
+
+static void test_store_problem(Fixture *f, gconstpointer data) {
+        assign(f, "g1", "0000:02:00.0", true, "strict");
+        f->m->store_problem = g_strdup("the assignment database is broken");
+        plan_refused(f, JOB_START_GUEST, "g1", NULL, PT_ERR_STORE_CORRUPT, "the assignment database is broken");
+        plan_refused(f, JOB_HIDE, NULL, "0000:00:19.0", PT_ERR_STORE_CORRUPT, "the assignment database is broken");
+        /* A reset changes no record: still possible. */
+        _cleanup_(job_freep) Job *j = plan_ok(f, JOB_RESET, NULL, "0000:03:00.0");
+        g_assert_true(j->devices[0].reset);
+}
+
 static void test_best_effort_note(Fixture *f, gconstpointer data) {
         assign(f, "audio", "0000:00:1b.0", true, "best-effort");
         _cleanup_(job_freep) Job *j = plan_ok(f, JOB_START_GUEST, "audio", NULL);
@@ -251,8 +360,17 @@ static void test_recovery(Fixture *f, gconstpointer data) {
         size_t n_ops = 0;
         g_assert_cmpint(store_load_operations(f->m->store, &ops, &n_ops), ==, 0);
         _cleanup_(job_freep) Job *j = job_new(JOB_RECOVER, NULL);
-        _cleanup_strv_free_ char **settling = NULL;
-        g_assert_cmpint(plan_recovery(f->m, j, ops, n_ops, &settling), ==, 0);
+        _cleanup_strv_free_ char **settling = NULL, **failed = NULL;
+        Counts before = counts(f);
+        g_assert_cmpint(plan_recovery(f->m, j, ops, n_ops, &settling, &failed), ==, 0);
+        Counts after = counts(f);
+        g_assert_cmpmem(&before, sizeof(before), &after, sizeof(after));
+        g_assert_null(failed);
+        /* Why, said when the job runs. */
+        g_assert_cmpuint(j->n_notes, ==, 2);
+        g_assert_nonnull(strstr(j->notes[0].text, "Recovery: returning to its original driver 0000:02:00.0, because "
+                                                  "its guest's start or stop was interrupted"));
+        g_assert_nonnull(strstr(j->notes[1].text, "Hidden device 0000:00:19.0 is on e1000e: claiming it for vfio-pci"));
         g_assert_true(pt_strv_contains(settling, "g1"));
         JobDevice *nvme = job_find_device(j, "0000:02:00.0"), *nic = job_find_device(j, "0000:00:19.0");
         g_assert_nonnull(nvme);
@@ -276,5 +394,8 @@ int main(int argc, char *argv[]) {
         ADD("/plan/attach-detach", test_attach_detach);
         ADD("/plan/hide-unhide-reset", test_hide_unhide_reset);
         ADD("/plan/recovery", test_recovery);
+        ADD("/plan/more-refusals", test_more_refusals);
+        ADD("/plan/store-problem", test_store_problem);
+        g_test_add("/plan/host-critical", Fixture, "safety.topo", setup, test_host_critical, teardown);
         return g_test_run();
 }

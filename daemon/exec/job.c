@@ -46,8 +46,10 @@ Job *job_free(Job *j) {
                 free(d->reset_note);
         }
         free(j->devices);
-        for (size_t i = 0; i < j->n_notes; i++)
+        for (size_t i = 0; i < j->n_notes; i++) {
                 free(j->notes[i].text);
+                free(j->notes[i].guest);
+        }
         free(j->notes);
         stored_assignment_done(&j->record);
         free(j->guest);
@@ -91,20 +93,25 @@ int job_device_origin_hold(JobDevice *jd, const StoredHold *h) {
         return jd->original_driver && jd->original_module && jd->original_override && jd->holder ? 0 : -ENOMEM;
 }
 
-int job_add_note(Job *j, int priority, const char *bdf, const char *fmt, ...) {
+int job_add_note(Job *j, int priority, const char *message_id, const char *bdf, const char *guest, const char *fmt,
+                 ...) {
         JobNote *grown = realloc(j->notes, (j->n_notes + 1) * sizeof(JobNote));
         if (!grown)
                 return -ENOMEM;
         j->notes = grown;
         JobNote *n = &j->notes[j->n_notes];
-        *n = (JobNote) { .priority = priority };
+        *n = (JobNote) { .priority = priority, .message_id = message_id };
         snprintf(n->bdf, sizeof(n->bdf), "%s", strempty(bdf));
+        if (guest && !(n->guest = strdup(guest)))
+                return -ENOMEM;
         va_list ap;
         va_start(ap, fmt);
         int r = vasprintf(&n->text, fmt, ap);
         va_end(ap);
-        if (r < 0)
+        if (r < 0) {
+                free(n->guest);
                 return -ENOMEM;
+        }
         j->n_notes++;
         return 0;
 }
@@ -118,10 +125,13 @@ void job_log_notes(Job *j) {
                 d->reset_note = NULL;
         }
         for (size_t i = 0; i < j->n_notes; i++)
-                pt_log_full(j->notes[i].priority, NULL, isempty(j->notes[i].bdf) ? NULL : j->notes[i].bdf, j->guest,
-                            NULL, "%s", j->notes[i].text);
-        for (size_t i = 0; i < j->n_notes; i++)
+                pt_log_full(j->notes[i].priority, j->notes[i].message_id,
+                            isempty(j->notes[i].bdf) ? NULL : j->notes[i].bdf,
+                            j->notes[i].guest ? j->notes[i].guest : j->guest, NULL, "%s", j->notes[i].text);
+        for (size_t i = 0; i < j->n_notes; i++) {
                 free(j->notes[i].text);
+                free(j->notes[i].guest);
+        }
         free(j->notes);
         j->notes = NULL;
         j->n_notes = 0;

@@ -49,7 +49,9 @@ typedef struct JobDevice {
  * left as it is). */
 typedef struct JobNote {
         int priority;
+        const char *message_id;         /* static, or NULL */
         char bdf[PT_ADDRESS_STRLEN];
+        char *guest;                    /* NULL: the job's */
         char *text;
 } JobNote;
 
@@ -92,7 +94,8 @@ int job_device_origin_current(JobDevice *jd, const char *sysfs_root, const char 
 /* ... or where its hold says it came from (the holder too). */
 int job_device_origin_hold(JobDevice *jd, const StoredHold *h);
 
-int job_add_note(Job *j, int priority, const char *bdf, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int job_add_note(Job *j, int priority, const char *message_id, const char *bdf, const char *guest, const char *fmt,
+                 ...) __attribute__((format(printf, 6, 7)));
 /* Logs the notes (once): job_execute does it first thing; a job that needs no executing logs them itself. */
 void job_log_notes(Job *j);
 

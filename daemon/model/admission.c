@@ -5,7 +5,9 @@
 #include <stdlib.h>
 
 #include "admission.h"
-#include "log.h"
+#include <stdio.h>
+
+#include "pt-util.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
 #include "safety.h"
@@ -18,21 +20,21 @@ int admission_check_iommu(const Model *m, Device *const *devices, size_t n, PtEr
                                     "intel_iommu=on (or amd_iommu=on)");
         if (m->host != HOST_XEN_DOM0 || m->xen_iommu != 0)
                 return 0;
-        if (!m->allow_unsafe_pv)
+        if (!admission_insecure(m))
                 return pt_error_set(e, PT_ERR_NO_IOMMU,
                                     "Xen reports no IOMMU (xl info: no directio in virt_caps): only PV passthrough "
                                     "is possible, and it lets the guest reach dom0's memory by DMA. Enable the "
                                     "IOMMU, or set [Safety] AllowUnsafePVPassthrough=yes in passthrud.conf to allow "
                                     "it anyway");
-        for (size_t i = 0; i < n; i++)
-                pt_log_full(LOG_WARNING, PT_MESSAGE_INSECURE, devices[i]->bdf,
-                            model_device_guest(m, devices[i]->bdf), NULL,
-                            "Insecure: passing %s through without an IOMMU (AllowUnsafePVPassthrough=yes); the guest "
-                            "can reach dom0's memory by DMA", devices[i]->bdf);
         return 0;
 }
 
-int admission_check(const Model *m, Device *const *devices, size_t n, bool passthrough, bool force, PtError *e) {
+bool admission_insecure(const Model *m) {
+        return m->host == HOST_XEN_DOM0 && m->xen_iommu == 0 && m->allow_unsafe_pv;
+}
+
+int admission_check(const Model *m, Device *const *devices, size_t n, bool passthrough, bool force,
+                    char ***ret_forced, PtError *e) {
         int r;
         if (passthrough && (r = admission_check_iommu(m, devices, n, e)) < 0)
                 return r;
@@ -44,8 +46,10 @@ int admission_check(const Model *m, Device *const *devices, size_t n, bool passt
                         return pt_error_set(e, PT_ERR_HOST_CRITICAL,
                                             "%s is host-critical: %s; the host may lose it for good. Pass --force "
                                             "(option force) to take it anyway", devices[i]->bdf, why);
-                pt_log_full(LOG_WARNING, NULL, devices[i]->bdf, NULL, NULL, "Taking host-critical device %s anyway "
-                            "(forced): %s", devices[i]->bdf, why);
+                char *line = NULL;
+                if (asprintf(&line, "Taking host-critical device %s anyway (forced): %s", devices[i]->bdf, why) < 0 ||
+                    pt_strv_push(ret_forced, line) < 0)
+                        return -ENOMEM;
         }
         return 0;
 }

@@ -69,6 +69,7 @@ void assign_plan_done(AssignPlan *p) {
                 free(p->records[i].identity.serial);
         free(p->records);
         free(p->guest);
+        pt_strv_free(p->forced);
         *p = (AssignPlan) {};
 }
 
@@ -145,10 +146,12 @@ int assign_plan(const Model *m, const char *guest, char *const *addresses, const
         if (n_missing > 0 && !o->group)
                 return pt_error_set(e, PT_ERR_COASSIGNMENT_REQUIRED, "%sAssign them together, or with --group "
                                     "(option group=true).", missing);
-        if ((r = admission_check(m, closure, n_closure, true, o->force, e)) < 0)
+        _cleanup_strv_free_ char **forced = NULL;
+        if ((r = admission_check(m, closure, n_closure, true, o->force, &forced, e)) < 0)
                 return r;
 
-        AssignPlan p = { .managed = o->managed, .permissive = o->permissive };
+        AssignPlan p = { .managed = o->managed, .permissive = o->permissive, .insecure = admission_insecure(m),
+                         .forced = TAKE_PTR(forced) };
         p.guest = strdup(guest);
         p.records = calloc(n_closure + 1, sizeof(StoredAssignment));
         if (!p.guest || !p.records) {
@@ -190,8 +193,14 @@ int assign_apply(Model *m, const AssignPlan *p, char ***ret_assigned) {
         r = model_add_assignments(m, p->records, p->n);
         if (r < 0)
                 return r;
+        for (char **f = p->forced; f && *f; f++)
+                pt_log_full(LOG_WARNING, NULL, NULL, p->guest, NULL, "%s", *f);
         for (size_t i = 0; i < p->n; i++) {
                 const char *a = p->records[i].address;
+                if (p->insecure)
+                        pt_log_full(LOG_WARNING, PT_MESSAGE_INSECURE, a, p->guest, NULL, "Insecure: passing %s "
+                                    "through without an IOMMU (AllowUnsafePVPassthrough=yes); the guest can reach "
+                                    "dom0's memory by DMA", a);
                 if (pt_strv_push(&assigned, strdup(a)) < 0)
                         return -ENOMEM;
                 pt_log_full(LOG_INFO, PT_MESSAGE_ASSIGNED, a, p->guest, NULL, "Assigned %s to guest %s (%s%s)", a,

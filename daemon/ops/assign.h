@@ -28,6 +28,8 @@ typedef struct AssignPlan {
         StoredAssignment *records;
         size_t n;
         bool managed, permissive;
+        bool insecure;                  /* passthrough without an IOMMU, allowed: each device is logged so */
+        char **forced;                  /* what to log for host-critical devices taken with force */
         char reset_policy[16], extra[128], driver[16];  /* what the records point to */
 } AssignPlan;
 

@@ -9,6 +9,7 @@
 #include "passthru/pt-macros.h"
 #include "plan.h"
 #include "planning.h"
+#include "pt-util.h"
 
 int hide_options_set(const char *key, char type, bool b, const char *s, uint32_t u, void *userdata, PtError *e) {
         HideOptions *o = userdata;
@@ -43,7 +44,9 @@ int plan_hide(const Model *m, Job *j, PtError *e) {
                 return pt_error_set(e, PT_ERR_ALREADY_HIDDEN, "%s is already hidden (driver %s)", jd->bdf, h->driver);
         if (d && d->is_bridge)
                 return pt_error_set(e, PT_ERR_NOT_ASSIGNABLE, "%s is a bridge; bridges cannot be hidden", d->bdf);
-        if (d && (r = admission_check(m, &d, 1, false, j->force, e)) < 0)
+        _cleanup_strv_free_ char **forced = NULL;
+        if (d && ((r = admission_check(m, &d, 1, false, j->force, &forced, e)) < 0 ||
+                  (r = plan_note_admission(m, j, &d, 1, forced, false)) < 0))
                 return r;
         if (d && model_device_stuck(m, d->bdf))
                 return pt_error_set(e, PT_ERR_DEVICE_STUCK, "%s is stuck (a write to it timed out); reset it with "

@@ -44,7 +44,9 @@ int plan_attach(const Model *m, Job *j, PtError *e) {
         if (assignments_has_guest(&m->assignments, j->guest) && !records_guest_running(&m->records, j->guest))
                 return pt_error_set(e, PT_ERR_GUEST_NOT_RUNNING, "guest %s is not running; 'ptctl assign' gives it "
                                     "the device at its start", j->guest);
-        if ((r = admission_check(m, &d, 1, true, j->force, e)) < 0)
+        _cleanup_strv_free_ char **forced = NULL;
+        if ((r = admission_check(m, &d, 1, true, j->force, &forced, e)) < 0 ||
+            (r = plan_note_admission(m, j, &d, 1, forced, true)) < 0)
                 return r;
         bool stuck = model_device_stuck(m, d->bdf);
         if (stuck || model_device_failed(m, d->bdf))
@@ -115,7 +117,7 @@ int plan_detach(const Model *m, Job *j, PtError *e) {
         _cleanup_strv_free_ char **members = assignments_devices_of(&m->assignments, j->guest);
         _cleanup_free_ char *why = NULL;
         r = plan_reset(m, d, members, a->stored.reset_policy, false, jd, &why);
-        if (r == -ENOENT && job_add_note(j, LOG_WARNING, d->bdf, "Detaching %s: not resetting it: %s", d->bdf, why) < 0)
+        if (r == -ENOENT && job_add_note(j, LOG_WARNING, NULL, d->bdf, NULL, "Detaching %s: not resetting it: %s", d->bdf, why) < 0)
                 return -ENOMEM;
         if (r < 0 && r != -ENOENT)
                 return r;

@@ -63,7 +63,7 @@ int plan_start(const Model *m, Job *j, PtError *e) {
                                             "driver %s; assign it to %s too, hide it, or unbind it", j->guest,
                                             set[i]->iommu_group, x->bdf, x->driver, j->guest);
         }
-        if ((r = admission_check_iommu(m, set, n, e)) < 0)
+        if ((r = admission_check_iommu(m, set, n, e)) < 0 || (r = plan_note_admission(m, j, set, n, NULL, true)) < 0)
                 return r;
         /* Assignments made together can have been split since (Unassign), or the hardware changed. */
         r = coassign_first_unmet(&m->inventory, set, n, members, &need);
@@ -107,7 +107,7 @@ int plan_stop(const Model *m, Job *j, PtError *e) {
                 _cleanup_free_ char *why = NULL;
                 int r;
                 if (!d || model_device_stuck(m, *b)) {
-                        if (job_add_note(j, LOG_WARNING, *b, "Stopping guest %s: %s is %s; leaving it as it is",
+                        if (job_add_note(j, LOG_WARNING, NULL, *b, NULL, "Stopping guest %s: %s is %s; leaving it as it is",
                                          j->guest, *b, d ? "stuck" : "missing") < 0)
                                 return -ENOMEM;
                         continue;
@@ -116,7 +116,7 @@ int plan_stop(const Model *m, Job *j, PtError *e) {
                 if (!jd)
                         return -ENOMEM;
                 r = plan_reset(m, d, members, a->stored.reset_policy, false, jd, &why);
-                if (r == -ENOENT && job_add_note(j, LOG_WARNING, d->bdf, "Stopping guest %s: not resetting %s: %s",
+                if (r == -ENOENT && job_add_note(j, LOG_WARNING, NULL, d->bdf, NULL, "Stopping guest %s: not resetting %s: %s",
                                                  j->guest, d->bdf, why) < 0)
                         return -ENOMEM;
                 if (r < 0 && r != -ENOENT)
@@ -134,7 +134,7 @@ int plan_reset_device(const Model *m, Job *j, PtError *e) {
         if (!d)
                 return -ENODEV;
         if (model_device_stuck(m, d->bdf) &&
-            job_add_note(j, LOG_NOTICE, d->bdf, "Resetting %s, which was stuck", d->bdf) < 0)
+            job_add_note(j, LOG_NOTICE, NULL, d->bdf, NULL, "Resetting %s, which was stuck", d->bdf) < 0)
                 return -ENOMEM;
         if (model_device_running(m, d->bdf))
                 return pt_error_set(e, PT_ERR_GUEST_RUNNING,

@@ -6,7 +6,9 @@
 
 #include <syslog.h>
 
+#include "admission.h"
 #include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
 #include "planning.h"
 #include "pt-util.h"
 #include "reset.h"
@@ -55,6 +57,19 @@ Device *plan_resolve_device(const Model *m, const char *address, PtError *e) {
         if (!d)
                 pt_error_set(e, PT_ERR_NOT_FOUND, "no PCI device %s on this host", pt_address_format(&a, bdf));
         return d;
+}
+
+int plan_note_admission(const Model *m, Job *j, Device *const *devices, size_t n, char *const *forced,
+                        bool passthrough) {
+        for (char *const *f = forced; f && *f; f++)
+                if (job_add_note(j, LOG_WARNING, NULL, NULL, NULL, "%s", *f) < 0)
+                        return -ENOMEM;
+        for (size_t i = 0; passthrough && admission_insecure(m) && i < n; i++)
+                if (job_add_note(j, LOG_WARNING, PT_MESSAGE_INSECURE, devices[i]->bdf, NULL,
+                                 "Insecure: passing %s through without an IOMMU (AllowUnsafePVPassthrough=yes); the "
+                                 "guest can reach dom0's memory by DMA", devices[i]->bdf) < 0)
+                        return -ENOMEM;
+        return 0;
 }
 
 const char *plan_stub(const Model *m, const char *chosen) {

@@ -19,6 +19,11 @@ int plan_check_store(const Model *m, PtError *e);
 int plan_parse_address(const char *address, PtAddress *ret, PtError *e);
 Device *plan_resolve_device(const Model *m, const char *address, PtError *e);
 
+/* What admission let through is logged when the job runs: each forced host-critical device (the lines from
+ * admission_check), and with passthrough each device passed through without an IOMMU (admission_insecure). */
+int plan_note_admission(const Model *m, Job *j, Device *const *devices, size_t n, char *const *forced,
+                        bool passthrough);
+
 /* The stub a device goes to: the one chosen for it, or the host's. */
 const char *plan_stub(const Model *m, const char *chosen);
 

@@ -42,7 +42,8 @@ static JobDevice *add(Job *j, const StoredHold *h) {
         return jd;
 }
 
-int plan_recovery(Model *m, Job *j, const StoredOperation *ops, size_t n_ops, char ***settling) {
+int plan_recovery(const Model *m, Job *j, const StoredOperation *ops, size_t n_ops, char ***settling,
+                  char ***failed) {
         for (size_t i = 0; i < n_ops; i++)
                 if (guest_op(&ops[i]) && !pt_strv_contains(*settling, ops[i].guest) &&
                     pt_strv_push(settling, strdup(ops[i].guest)) < 0)
@@ -75,17 +76,19 @@ int plan_recovery(Model *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
                 if (!why)
                         continue;
                 if (!d) {
-                        pt_log_full(LOG_WARNING, PT_MESSAGE_RECOVERED, h->address, NULL, NULL,
-                                    "Recovery: %s is not present; its record (original driver %s) is kept", h->address,
-                                    isempty(h->original_driver) ? "none" : h->original_driver);
+                        if (job_add_note(j, LOG_WARNING, PT_MESSAGE_RECOVERED, h->address, NULL,
+                                         "Recovery: %s is not present; its record (original driver %s) is kept",
+                                         h->address, isempty(h->original_driver) ? "none" : h->original_driver) < 0)
+                                return -ENOMEM;
                         continue;
                 }
                 if (d->off_bus) {
                         /* No host driver gets a device that does not answer; it keeps its record. */
-                        pt_log_full(LOG_WARNING, PT_MESSAGE_RECOVERED, h->address, NULL, NULL,
-                                    "Recovery: %s does not answer; it stays as it is, recorded for %s", h->address,
-                                    isempty(h->original_driver) ? "the host" : h->original_driver);
-                        records_set_failed(&m->records, h->address, true);
+                        if (job_add_note(j, LOG_WARNING, PT_MESSAGE_RECOVERED, h->address, NULL,
+                                         "Recovery: %s does not answer; it stays as it is, recorded for %s", h->address,
+                                         isempty(h->original_driver) ? "the host" : h->original_driver) < 0 ||
+                            pt_strv_push(failed, strdup(h->address)) < 0)
+                                return -ENOMEM;
                         continue;
                 }
                 JobDevice *jd = add(j, h);
@@ -93,9 +96,11 @@ int plan_recovery(Model *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
                         return -ENOMEM;
                 jd->claim = claim;
                 jd->release = !claim;
-                pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, h->address, h->holder[0] == '@' ? NULL : h->holder,
-                            claim ? h->stub : h->original_driver, "Recovery: %s %s, because %s", claim ?
-                            "completing the claim of" : "returning to its original driver", h->address, why);
+                if (job_add_note(j, LOG_NOTICE, PT_MESSAGE_RECOVERED, h->address,
+                                 h->holder[0] == '@' ? NULL : h->holder, "Recovery: %s %s, because %s",
+                                 claim ? "completing the claim of" : "returning to its original driver", h->address,
+                                 why) < 0)
+                        return -ENOMEM;
         }
 
         /* The hide pool: a hidden device found on another driver goes back to its stub. */
@@ -110,9 +115,10 @@ int plan_recovery(Model *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
                 JobDevice *jd = job_add_device(j, h->address);
                 if (!jd || !(jd->stub = strdup(h->driver)) || plan_hide_pool_claim(m, jd, d) < 0)
                         return -ENOMEM;
-                pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, h->address, NULL, h->driver,
-                            "Hidden device %s is on %s: claiming it for %s", h->address,
-                            isempty(d->driver) ? "no driver" : d->driver, h->driver);
+                if (job_add_note(j, LOG_NOTICE, PT_MESSAGE_RECOVERED, h->address, NULL,
+                                 "Hidden device %s is on %s: claiming it for %s", h->address,
+                                 isempty(d->driver) ? "no driver" : d->driver, h->driver) < 0)
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -120,7 +126,7 @@ int plan_recovery(Model *m, Job *j, const StoredOperation *ops, size_t n_ops, ch
 int ops_recover(Ops *o) {
         Model *m = o->model;
         _cleanup_(job_freep) Job *j = NULL;
-        _cleanup_strv_free_ char **settling = NULL;
+        _cleanup_strv_free_ char **settling = NULL, **failed = NULL;
         StoredOperation *ops = NULL;
         size_t n_ops = 0;
         int r;
@@ -134,7 +140,11 @@ int ops_recover(Ops *o) {
         if (!j)
                 r = -ENOMEM;
         else
-                r = plan_recovery(m, j, ops, n_ops, &settling);
+                r = plan_recovery(m, j, ops, n_ops, &settling, &failed);
+        for (char **f = failed; r >= 0 && f && *f; f++)
+                records_set_failed(&m->records, *f, true);
+        if (r >= 0 && j->n_devices == 0)
+                job_log_notes(j);
         if (r >= 0 && j->n_devices > 0) {
                 Binder b = executor_binder(o->exec, m->store);
                 /* A reset interrupted between choosing its method and restoring the kernel's list. */

@@ -9,6 +9,8 @@ int ops_recover(Ops *o);
 
 /* What recovery does about the journal's unfinished operations (ops) and the hide pool, as a job: each hold whose
  * operation was cut short is released (a start is rolled back, a stop or release completed) or its claim
- * completed, and each hidden device found on another driver is claimed back. *settling: the guests whose start or
- * stop was cut short. A device that does not answer is marked failed and left alone. */
-int plan_recovery(Model *m, Job *j, const StoredOperation *ops, size_t n_ops, char ***settling);
+ * completed, and each hidden device found on another driver is claimed back; why, as the job's notes.
+ * *settling: the guests whose start or stop was cut short; *failed: devices that do not answer, to be marked
+ * failed and left alone. Changes nothing. */
+int plan_recovery(const Model *m, Job *j, const StoredOperation *ops, size_t n_ops, char ***settling,
+                  char ***failed);
