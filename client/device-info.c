@@ -21,6 +21,7 @@ void device_info_free(DeviceInfo *d) {
         pt_strv_free(d->iommu_group_members);
         free(d->parent_bridge);
         pt_strv_free(d->reset_methods);
+        free(d->reset_description);
         pt_strv_free(d->virtual_functions);
         free(d->physical_function);
         free(d->serial_number);
@@ -65,6 +66,7 @@ static const struct {
         F("Pm", T_BOOL, pm),
         F("PmNoSoftReset", T_BOOL, pm_no_soft_reset),
         F("ResetMethods", T_STRV, reset_methods),
+        F("ResetDescription", T_STR, reset_description),
         F("SriovTotalVfs", T_U32, sriov_total_vfs),
         F("SriovNumVfs", T_U32, sriov_num_vfs),
         F("VirtualFunctions", T_STRV, virtual_functions),

@@ -21,6 +21,7 @@ typedef struct DeviceInfo {
         bool parent_conventional;
         bool flr, af_flr, pm, pm_no_soft_reset;
         char **reset_methods;
+        char *reset_description;       /* from the daemon's ResetDescription (show only) */
         uint32_t sriov_total_vfs, sriov_num_vfs;
         char **virtual_functions;
         char *physical_function;

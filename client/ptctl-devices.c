@@ -238,6 +238,8 @@ static void print_device_human(const DeviceInfo *d) {
                d->pcie ? strempty(d->pcie_type) : "", d->bridge ? ", bridge" : "");
         printf("  %-16s %s (header type %u)\n", "Multifunction:", yes_no(d->multifunction), d->header_type);
         printf("  %-16s %s\n", "Reset methods:", reset);
+        if (!isempty(d->reset_description))
+                printf("  %-16s %s\n", "Reset:", d->reset_description);
         printf("  %-16s FLR %s, AF FLR %s, PM %s%s\n", "Reset caps:", yes_no(d->flr), yes_no(d->af_flr),
                yes_no(d->pm), d->pm ? (d->pm_no_soft_reset ? " (No_Soft_Reset: PM reset does nothing)" : "") : "");
         if (d->sriov_total_vfs > 0)

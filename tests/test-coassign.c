@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "coassign.h"
+#include "reset-scope.h"
+#include "pt-util.h"
 #include "passthru/pt-macros.h"
 #include "pci-access.h"
 
@@ -83,12 +85,76 @@ static void test_alone(Fixture *f, gconstpointer data) {
 
 static void test_no_iommu_rules(Fixture *f, gconstpointer data) {
         /* Without IOMMU groups the topology rules still hold: the only-bus-reset device behind its port is
-         * alone on that bus; the multifunction pair without FLR goes together. */
+         * alone on that bus; the multifunction pair has a PM reset per function, so each goes alone. */
         g_autofree char *a = closure_of(f, "0000:01:00.0"), *b = closure_of(f, "0000:05:00.0");
         g_assert_cmpstr(a, ==, "0000:01:00.0");
-        g_assert_cmpstr(b, ==, "0000:05:00.0 0000:05:00.1");
+        g_assert_cmpstr(b, ==, "0000:05:00.0");
         g_autofree char *c = closure_of(f, "0000:07:00.0");
         g_assert_cmpstr(c, ==, "0000:07:00.0 0000:07:01.0"); /* bus reset is all they have */
+}
+
+static char *scope_of(Fixture *f, const char *bdf, const char **ret_method) {
+        Device *d = inventory_find_bdf(&f->inv, bdf);
+        g_assert_nonnull(d);
+        g_autofree char *why = NULL;
+        const char *method = reset_method_of(&f->inv, d, &why);
+        *ret_method = method;
+        if (!method)
+                return g_strdup(why);
+        _cleanup_free_ Device **scope = NULL;
+        size_t n = 0;
+        g_assert_cmpint(reset_scope(&f->inv, d, method, &scope, &n), ==, 0);
+        g_assert_true(scope[0] == d);
+        return reset_scope_describe(d, method, scope, n);
+}
+
+static void test_reset_scope(Fixture *f, gconstpointer data) {
+        const char *method;
+        /* The seed's bridge: no function resets alone, the bus below the bridge is reset by passthrud. */
+        g_autofree char *wiki = scope_of(f, "0000:06:00.1", &method);
+        g_assert_cmpstr(method, ==, "sbr");
+        g_assert_cmpstr(wiki, ==, "bus reset (passthrud's) of 0000:00:09.0's secondary bus: 0000:06:00.0-2, "
+                                  "0000:06:03.0");
+        /* A function with its own PM reset: itself only. */
+        g_autofree char *pm = scope_of(f, "0000:00:05.2", &method);
+        g_assert_cmpstr(method, ==, "pm");
+        g_assert_cmpstr(pm, ==, "pm (this function only)");
+        /* None at all on the root bus: never across a root bus. */
+        g_autofree char *none = scope_of(f, "0000:00:05.0", &method);
+        g_assert_null(method);
+        g_assert_nonnull(strstr(none, "no usable reset"));
+        /* Alone below a root port: the kernel's own bus reset. */
+        g_autofree char *lone = scope_of(f, "0000:02:00.0", &method);
+        g_assert_cmpstr(method, ==, "bus");
+        g_assert_cmpstr(lone, ==, "bus reset (the kernel's) of 0000:00:1c.0's secondary bus: 0000:02:00.0");
+        /* Two functions without FLR below a root port: both. */
+        g_autofree char *pair = scope_of(f, "0000:03:00.0", &method);
+        g_assert_cmpstr(method, ==, "sbr");
+        g_assert_cmpstr(pair, ==, "bus reset (passthrud's) of 0000:00:1c.1's secondary bus: 0000:03:00.0-1");
+        /* A VF: its FLR, never its bus. */
+        Device *pf = inventory_find_bdf(&f->inv, "0000:04:00.0");
+        g_assert_cmpuint(pt_strv_length(pf->virtual_functions), ==, 1);
+        g_autofree char *vf = scope_of(f, pf->virtual_functions[0], &method);
+        g_assert_cmpstr(method, ==, "flr");
+}
+
+static void test_scope_coassignment(Fixture *f, gconstpointer data) {
+        /* The wiki's four go together (bridge, group and bus reset alike); the PM-resettable function alone. */
+        g_autofree char *wiki = closure_of(f, "0000:06:00.2"), *pm = closure_of(f, "0000:00:05.2"),
+                        *pair = closure_of(f, "0000:03:00.1");
+        g_assert_cmpstr(wiki, ==, "0000:06:00.0 0000:06:00.1 0000:06:00.2 0000:06:03.0");
+        g_assert_cmpstr(pm, ==, "0000:00:05.2");
+        g_assert_cmpstr(pair, ==, "0000:03:00.0 0000:03:00.1");
+        /* A hidden (idle, on a stub) member meets the need: the guest owning the other three is fine. */
+        Device *d = inventory_find_bdf(&f->inv, "0000:06:00.0"), *hidden = inventory_find_bdf(&f->inv, "0000:06:03.0");
+        char *members[] = { "0000:06:00.0", "0000:06:00.1", "0000:06:00.2", NULL };
+        CoassignNeed need;
+        g_assert_cmpint(coassign_first_unmet(&f->inv, &d, 1, members, &need), ==, 1);
+        g_assert_true(need.device == hidden);
+        g_free(hidden->driver);
+        hidden->driver = g_strdup("vfio-pci");
+        g_assert_cmpint(coassign_first_unmet(&f->inv, &d, 1, members, &need), ==, 0);
+        g_assert_null(coassign_group_blocker(&f->inv, d, members));
 }
 
 int main(int argc, char *argv[]) {
@@ -97,5 +163,7 @@ int main(int argc, char *argv[]) {
         g_test_add("/coassign/multi-endpoint-group", Fixture, "standard.topo", setup, test_multi_endpoint_group, teardown);
         g_test_add("/coassign/alone", Fixture, "standard.topo", setup, test_alone, teardown);
         g_test_add("/coassign/no-iommu", Fixture, "coassign.topo", setup, test_no_iommu_rules, teardown);
+        g_test_add("/coassign/reset-scope", Fixture, "bridge.topo", setup, test_reset_scope, teardown);
+        g_test_add("/coassign/scope-coassignment", Fixture, "bridge.topo", setup, test_scope_coassignment, teardown);
         return g_test_run();
 }

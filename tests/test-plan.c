@@ -190,18 +190,13 @@ static void test_more_refusals(Fixture *f, gconstpointer data) {
         model_set_failed(f->m, "0000:02:00.0", true);
         plan_refused(f, JOB_START_GUEST, "g1", NULL, PT_ERR_DEVICE_FAILED, "0000:02:00.0 does not answer");
         model_set_failed(f->m, "0000:02:00.0", false);
-        /* Split since assigned: the seed's bridge functions go together. */
+        /* Split since assigned: the seed's bridge functions go together; the fourth, on its host driver, is in the
+         * way (hidden, it would not be: tests/test-reset-scope.c). */
         assign(f, "bridged", "0000:06:00.0", true, "best-effort");
         assign(f, "bridged", "0000:06:00.1", true, "best-effort");
         assign(f, "bridged", "0000:06:00.2", true, "best-effort");
-        for (const char *const *b = (const char *const[]) { "0000:06:00.0", "0000:06:00.1", "0000:06:00.2",
-                                                          "0000:06:03.0", NULL }; *b; b++) {
-                Device *d = inventory_find_bdf(&f->m->inventory, *b);
-                g_free(d->driver);
-                d->driver = g_strdup("vfio-pci");
-        }
-        plan_refused(f, JOB_START_GUEST, "bridged", NULL, PT_ERR_COASSIGNMENT_REQUIRED,
-                     "0000:06:03.0 must be co-assigned to the same guest with");
+        plan_refused(f, JOB_START_GUEST, "bridged", NULL, PT_ERR_GROUP_NOT_VIABLE,
+                     "IOMMU group 9 is not viable: 0000:06:03.0 is bound to host driver e1000");
 
         /* Reset of an address with nothing there, and of a device with no reset. */
         plan_refused(f, JOB_RESET, NULL, "0000:0f:00.0", PT_ERR_NOT_FOUND, "no PCI device 0000:0f:00.0");
@@ -218,8 +213,8 @@ static void test_more_refusals(Fixture *f, gconstpointer data) {
                        "device 0000:00:19.0 is still attached to host driver e1000e");
         attach_refused(f, "g9", "0000:00:1f.2", true, PT_ERR_GROUP_NOT_VIABLE, "IOMMU group 10 is not viable");
         attach_refused(f, "g9", "0000:00:1b.0", true, PT_ERR_NO_RESET, "cannot attach 0000:00:1b.0: it has");
-        attach_refused(f, "g9", "0000:06:03.0", true, PT_ERR_COASSIGNMENT_REQUIRED,
-                       "must be co-assigned to the same guest with");
+        attach_refused(f, "g9", "0000:06:03.0", true, PT_ERR_GROUP_NOT_VIABLE,
+                       "cannot attach 0000:06:03.0: IOMMU group 9 is not viable");
         for (unsigned i = 0; i < f->m->limiter.burst; i++)
                 g_assert_cmpint(ratelimit_record(&f->m->limiter, "0000:00:19.0", model_now(f->m)), ==, 0);
         attach_refused(f, "g9", "0000:00:19.0", true, PT_ERR_RATE_LIMITED,

@@ -48,6 +48,22 @@ static void test_bus_scope(void) {
         expect_none(&(ResetFacts) { .kernel_methods = none }, "the kernel offers none");
 }
 
+static void test_secondary_bus(void) {
+        /* Several devices on a bus: the kernel offers no bus reset, passthrud does its own. */
+        expect(&(ResetFacts) { .kernel_methods = none, .secondary_bus = true }, "sbr");
+        /* A function reset of its own comes first; the kernel's bus reset before passthrud's. */
+        expect(&(ResetFacts) { .kernel_methods = pm_bus, .pm = true, .secondary_bus = true }, "pm");
+        expect(&(ResetFacts) { .kernel_methods = bus_only, .secondary_bus = true }, "bus");
+        char *blockers[] = { "0000:06:03.0 (e1000)", NULL };
+        expect_none(&(ResetFacts) { .kernel_methods = none, .secondary_bus = true, .bus_blockers = blockers },
+                    "a bus reset would also reset 0000:06:03.0 (e1000)");
+        expect_none(&(ResetFacts) { .kernel_methods = none, .secondary_bus = true, .is_vf = true },
+                    "never used for an SR-IOV virtual function");
+        g_assert_true(reset_method_is_bus("sbr"));
+        g_assert_true(reset_method_is_bus("bus"));
+        g_assert_false(reset_method_is_bus("pm"));
+}
+
 static void test_policy_names(void) {
         g_assert_cmpint(reset_policy_from_string(""), ==, RESET_POLICY_STRICT);
         g_assert_cmpint(reset_policy_from_string("strict"), ==, RESET_POLICY_STRICT);
@@ -61,6 +77,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/reset/order", test_order);
         g_test_add_func("/reset/bus-scope", test_bus_scope);
+        g_test_add_func("/reset/secondary-bus", test_secondary_bus);
         g_test_add_func("/reset/policy-names", test_policy_names);
         return g_test_run();
 }

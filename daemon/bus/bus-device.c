@@ -5,6 +5,7 @@
 
 #include "bus-device.h"
 #include "log.h"
+#include "reset-scope.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
 
@@ -75,6 +76,54 @@ GETTER(state, "s", model_device_state(b->model, d))
 GETTER(guest, "s", strempty(model_device_guest(b->model, d->bdf)))
 GETTER(assignment_problem, "s", strempty(model_device_problem(b->model, d->bdf)))
 
+/* The reset d would get and what it reaches (reset-scope.h). */
+static int property_get_reset_method(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        const Device *d = device_from_path(b, path);
+        _cleanup_free_ char *why = NULL;
+        if (!d)
+                return -ENOENT;
+        return sd_bus_message_append(reply, "s", strempty(reset_method_of(&b->model->inventory, d, &why)));
+}
+
+static int property_get_reset_scope(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        const Device *d = device_from_path(b, path);
+        _cleanup_free_ char *why = NULL;
+        _cleanup_free_ Device **scope = NULL;
+        size_t n = 0;
+        if (!d)
+                return -ENOENT;
+        const char *method = reset_method_of(&b->model->inventory, d, &why);
+        int r = method ? reset_scope(&b->model->inventory, d, method, &scope, &n) : 0;
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append_basic(reply, 's', scope[i]->bdf);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_reset_description(sd_bus *bus, const char *path, const char *interface,
+                                          const char *property, sd_bus_message *reply, void *userdata,
+                                          sd_bus_error *error) {
+        Bus *b = userdata;
+        const Device *d = device_from_path(b, path);
+        _cleanup_free_ char *why = NULL, *text = NULL;
+        _cleanup_free_ Device **scope = NULL;
+        size_t n = 0;
+        if (!d)
+                return -ENOENT;
+        const char *method = reset_method_of(&b->model->inventory, d, &why);
+        if (method && reset_scope(&b->model->inventory, d, method, &scope, &n) >= 0)
+                text = reset_scope_describe(d, method, scope, n);
+        return sd_bus_message_append(reply, "s", text ? text : why ? why : "");
+}
+
 #define CONST_PROP(n, s, g) SD_BUS_PROPERTY(n, s, property_get_##g, 0, SD_BUS_VTABLE_PROPERTY_CONST)
 #define LIVE_PROP(n, s, g) SD_BUS_PROPERTY(n, s, property_get_##g, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 
@@ -107,6 +156,9 @@ static const sd_bus_vtable device_vtable[] = {
         CONST_PROP("Pm", "b", pm),
         CONST_PROP("PmNoSoftReset", "b", pm_no_soft_reset),
         LIVE_PROP("ResetMethods", "as", reset_methods),
+        SD_BUS_PROPERTY("ResetMethod", "s", property_get_reset_method, 0, 0),
+        SD_BUS_PROPERTY("ResetScope", "as", property_get_reset_scope, 0, 0),
+        SD_BUS_PROPERTY("ResetDescription", "s", property_get_reset_description, 0, 0),
         CONST_PROP("SriovTotalVfs", "u", sriov_total_vfs),
         LIVE_PROP("SriovNumVfs", "u", sriov_num_vfs),
         LIVE_PROP("VirtualFunctions", "as", virtual_functions),

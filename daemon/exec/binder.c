@@ -267,3 +267,170 @@ int binder_reset(Binder *b, const char *bdf, const char *method, BindFailure *f)
         }
         return 0;
 }
+
+#define SBR_HEADER 64u
+#define PCI_BRIDGE_CONTROL 0x3e
+#define PCI_BRIDGE_CTL_BUS_RESET 0x40
+
+static void hex_encode(const uint8_t *b, size_t n, char *out) {
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = digits[b[i] >> 4];
+                out[2 * i + 1] = digits[b[i] & 15];
+        }
+        out[2 * n] = 0;
+}
+
+static int hex_decode(const char *s, uint8_t *b, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                unsigned v;
+                if (sscanf(s + 2 * i, "%2x", &v) != 1)
+                        return -EINVAL;
+                b[i] = (uint8_t) v;
+        }
+        return 0;
+}
+
+/* Waits until the function answers again (Configuration Request Retry ends within a second). */
+static bool answers_within(Binder *b, const char *bdf, unsigned ms) {
+        for (unsigned waited = 0;; waited += 10) {
+                uint16_t vendor = 0xffff;
+                if (sysfs_config_read(b->root, bdf, 0, &vendor, sizeof(vendor)) >= 0 && vendor != 0xffff)
+                        return true;
+                /* A VF reads 0xffff as its vendor: its class tells instead. */
+                if (sysfs_config_answers(b->root, bdf) >= 0)
+                        return true;
+                if (waited >= ms)
+                        return false;
+                usleep(10 * 1000);
+        }
+}
+
+/* Writes the standard header back, last dword first as the kernel does (the command register, which turns
+ * decoding on, goes last); the IDs (dword 0) are read-only. */
+static int restore_header(Binder *b, const char *bdf, const uint8_t *saved) {
+        for (unsigned off = SBR_HEADER - 4; off >= 4; off -= 4) {
+                int r = sysfs_config_write(b->root, bdf, off, saved + off, 4);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int pulse_secondary_bus_reset(Binder *b, const char *bridge) {
+        uint16_t control;
+        int r = sysfs_config_read(b->root, bridge, PCI_BRIDGE_CONTROL, &control, sizeof(control));
+        if (r < 0)
+                return r;
+        uint16_t on = control | PCI_BRIDGE_CTL_BUS_RESET, off = control & ~PCI_BRIDGE_CTL_BUS_RESET;
+        r = sysfs_config_write(b->root, bridge, PCI_BRIDGE_CONTROL, &on, sizeof(on));
+        if (r < 0)
+                return r;
+        usleep(2 * 1000); /* Trst: at least 1 ms */
+        r = sysfs_config_write(b->root, bridge, PCI_BRIDGE_CONTROL, &off, sizeof(off));
+        if (r < 0)
+                return r;
+        usleep(100 * 1000); /* Trhfa: 100 ms before the first config request */
+        return 0;
+}
+
+int binder_bus_reset(Binder *b, const char *bridge, char *const *scope, int64_t op, char ***ret_dead, BindFailure *f) {
+        size_t n = pt_strv_length(scope);
+        _cleanup_free_ uint8_t *saved = calloc(n ? n : 1, SBR_HEADER);
+        _cleanup_free_ char *step = NULL;
+        _cleanup_strv_free_ char **power = NULL;
+        size_t step_len = 0;
+        int r;
+
+        if (!saved)
+                return fail(f, -ENOMEM, "out of memory");
+        FILE *out = open_memstream(&step, &step_len);
+        if (!out)
+                return fail(f, -ENOMEM, "out of memory");
+        fprintf(out, "saved");
+        for (size_t i = 0; i < n; i++) {
+                char hex[2 * SBR_HEADER + 1];
+                r = sysfs_config_read(b->root, scope[i], 0, saved + i * SBR_HEADER, SBR_HEADER);
+                if (r < 0) {
+                        fclose(out);
+                        if (sysfs_config_answers(b->root, scope[i]) == -ENXIO && i == 0)
+                                f->off_bus = true;
+                        return fail(f, r, "saving the config space of %s before the bus reset failed: %s", scope[i],
+                                    strerror(-r));
+                }
+                hex_encode(saved + i * SBR_HEADER, SBR_HEADER, hex);
+                fprintf(out, " %s=%s", scope[i], hex);
+        }
+        if (fclose(out) != 0)
+                return fail(f, -ENOMEM, "out of memory");
+        /* What recovery needs to put the headers back if passthrud dies with the bus in reset. */
+        if (b->journal && (r = store_op_step(b->journal, op, step)) < 0)
+                return fail(f, r, "could not record the bus reset of %s in the database", bridge);
+
+        /* Runtime PM would otherwise put an idle function in D3hot around the reset and restore a state the
+         * reset already lost: held on ("on") for the duration, then given back. */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *rel = sysfs_device_attr(scope[i], "power/control"), *old = NULL;
+                if (rel && sysfs_read_string(b->root, rel, &old) >= 0 && !streq(old, "on") &&
+                    sysfs_write_timeout(b->root, rel, "on", b->timeout_usec) >= 0)
+                        (void) pt_strv_push(&power, strdup(scope[i]));
+        }
+
+        r = pulse_secondary_bus_reset(b, bridge);
+
+        _cleanup_strv_free_ char **dead = NULL;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (!answers_within(b, scope[i], 1000)) {
+                        (void) pt_strv_push(&dead, strdup(scope[i]));
+                        continue;
+                }
+                int k = restore_header(b, scope[i], saved + i * SBR_HEADER);
+                if (k < 0)
+                        log_warning_errno(k, "Failed to restore the config space of %s after the bus reset: %m",
+                                          scope[i]);
+        }
+        for (char **p = power; p && *p; p++) {
+                _cleanup_free_ char *rel = sysfs_device_attr(*p, "power/control");
+                if (rel)
+                        (void) sysfs_write_timeout(b->root, rel, "auto", b->timeout_usec);
+        }
+        if (r < 0)
+                return fail(f, r, "the secondary bus reset of %s failed: %s", bridge, strerror(-r));
+        bool first_dead = dead && pt_strv_contains(dead, scope[0]);
+        if (ret_dead)
+                *ret_dead = TAKE_PTR(dead);
+        if (first_dead) {
+                f->off_bus = true;
+                return fail(f, -ENXIO, "%s does not answer after the bus reset of %s (config space reads 0xff)",
+                            scope[0], bridge);
+        }
+        return 0;
+}
+
+int binder_bus_reset_recover(Binder *b, const char *bridge, const char *saved) {
+        _cleanup_strv_free_ char **words = NULL;
+        uint16_t control;
+        int r = pt_strv_split(saved, " ", &words);
+        if (r < 0)
+                return r;
+        /* A bus held in reset is never right: let it go first. */
+        if (sysfs_config_read(b->root, bridge, PCI_BRIDGE_CONTROL, &control, sizeof(control)) >= 0 &&
+            (control & PCI_BRIDGE_CTL_BUS_RESET)) {
+                control &= ~PCI_BRIDGE_CTL_BUS_RESET;
+                (void) sysfs_config_write(b->root, bridge, PCI_BRIDGE_CONTROL, &control, sizeof(control));
+                usleep(100 * 1000);
+        }
+        for (char **w = words; *w; w++) {
+                char *eq = strchr(*w, '=');
+                uint8_t header[SBR_HEADER];
+                if (!eq || strlen(eq + 1) != 2 * SBR_HEADER)
+                        continue;
+                *eq = 0;
+                if (hex_decode(eq + 1, header, SBR_HEADER) < 0 || !answers_within(b, *w, 1000))
+                        continue;
+                r = restore_header(b, *w, header);
+                if (r < 0)
+                        log_warning_errno(r, "Recovery: failed to restore the config space of %s: %m", *w);
+        }
+        return 0;
+}

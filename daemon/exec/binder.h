@@ -44,3 +44,14 @@ int binder_release(Binder *b, const char *bdf, const char *original_driver, cons
 /* Resets with this method (the kernel's reset_method is set for the one reset and restored), then checks that
  * the device still answers. method NULL: the kernel chooses. */
 int binder_reset(Binder *b, const char *bdf, const char *method, BindFailure *f);
+
+/* A Secondary Bus Reset of the bridge's bus, done by passthrud for any stub (the kernel offers none when a bus has
+ * several functions, and VFIO's hot reset exists neither for pciback nor pci-stub): the standard header of every
+ * function in scope is saved (and journaled as a step of op, so recovery can restore it), runtime power
+ * management is held off, Bridge Control's Secondary Bus Reset bit is held 2 ms, the bus gets 100 ms to come back
+ * (PCI's Trhfa), and then each function must answer within a second before its header is written back.
+ * Functions that stay silent are listed in *ret_dead (malloc'd strv; their header cannot be restored); the first
+ * in scope being one of them fails the call (-ENXIO). */
+int binder_bus_reset(Binder *b, const char *bridge, char *const *scope, int64_t op, char ***ret_dead, BindFailure *f);
+/* Recovery of a bus reset cut short: the bit released and every saved header written back to whatever answers. */
+int binder_bus_reset_recover(Binder *b, const char *bridge, const char *saved);

@@ -44,8 +44,12 @@ Job *job_free(Job *j) {
                 free(d->original_override);
                 free(d->holder);
                 free(d->reset_note);
+                free(d->reset_bridge);
+                pt_strv_free(d->reset_scope);
         }
         free(j->devices);
+        pt_strv_free(j->also_failed);
+        pt_strv_free(j->bus_resets_done);
         for (size_t i = 0; i < j->n_notes; i++) {
                 free(j->notes[i].text);
                 free(j->notes[i].guest);
@@ -219,9 +223,60 @@ static int release(Binder *b, JobDevice *d) {
         return 0;
 }
 
-static int reset(Binder *b, JobDevice *d, const char *guest) {
+/* A bus reset by passthrud itself, journaled on its own (with every header it saved) so that recovery can
+ * finish it; once per bridge and job, however many of the job's devices it covers. */
+static int bus_reset(Binder *b, Job *j, JobDevice *d, const char *guest, BindFailure *f) {
+        if (pt_strv_contains(j->bus_resets_done, d->reset_bridge)) {
+                pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_RESET, d->bdf, guest, NULL, "Device %s reset with the bus "
+                            "below %s", d->bdf, d->reset_bridge);
+                return 0;
+        }
+        int64_t op = 0;
+        int r = store_op_begin(b->journal, "sbr", strempty(guest), d->reset_bridge, NULL, &op);
+        if (r < 0) {
+                snprintf(f->why, sizeof(f->why), "could not record the bus reset of %s in the database",
+                         d->reset_bridge);
+                return r;
+        }
+        _cleanup_strv_free_ char **dead = NULL;
+        r = binder_bus_reset(b, d->reset_bridge, d->reset_scope, op, &dead, f);
+        (void) store_op_end(b->journal, op, NULL);
+        (void) pt_strv_push(&j->bus_resets_done, strdup(d->reset_bridge));
+        const char *dead_member = NULL;
+        for (char **x = dead; x && *x; x++) {
+                JobDevice *other = job_find_device(j, *x);
+                pt_log_full(LOG_ERR, PT_MESSAGE_OPERATION_FAILED, *x, guest, NULL, "%s does not answer after the "
+                            "bus reset of %s", *x, d->reset_bridge);
+                if (other) {
+                        other->failed = true;
+                        dead_member = dead_member ? dead_member : *x;
+                } else
+                        (void) pt_strv_push(&j->also_failed, strdup(*x));
+        }
+        /* One of the job's own devices gone dead fails the job, as its own reset would have. */
+        if (r >= 0 && dead_member) {
+                snprintf(f->why, sizeof(f->why), "%s does not answer after the bus reset of %s (config space reads "
+                         "0xff)", dead_member, d->reset_bridge);
+                r = -ENXIO;
+        }
+        if (r >= 0) {
+                _cleanup_free_ char *scope = NULL;
+                size_t len = 0;
+                FILE *out = open_memstream(&scope, &len);
+                for (char **x = d->reset_scope; out && x && *x; x++)
+                        fprintf(out, "%s%s", x == d->reset_scope ? "" : ", ", *x);
+                if (out)
+                        fclose(out);
+                pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_RESET, d->bdf, guest, NULL, "Bus reset of %s's secondary "
+                            "bus: %s", d->reset_bridge, strempty(scope));
+        }
+        return r;
+}
+
+static int reset(Binder *b, Job *j, JobDevice *d, const char *guest) {
         BindFailure f = {};
-        int r = binder_reset(b, d->bdf, d->reset_method, &f);
+        bool sbr = d->reset_method && streq(d->reset_method, "sbr");
+        int r = sbr ? bus_reset(b, j, d, guest, &f) : binder_reset(b, d->bdf, d->reset_method, &f);
         if (r < 0) {
                 take_failure(d, r, &f);
                 d->reset_failed = true;
@@ -237,9 +292,19 @@ static int reset(Binder *b, JobDevice *d, const char *guest) {
                 return r;
         }
         d->was_reset = true;
-        pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_RESET, d->bdf, guest, NULL, "Device %s reset (%s)", d->bdf,
-                    d->reset_method ? d->reset_method : "the kernel's choice");
+        if (!sbr)
+                pt_log_full(LOG_INFO, PT_MESSAGE_DEVICE_RESET, d->bdf, guest, NULL, "Device %s reset (%s)", d->bdf,
+                            d->reset_method ? d->reset_method : "the kernel's choice");
         return 0;
+}
+
+/* A bus reset reaches the job's other devices: in a start they are all claimed before it, in a stop all reset
+ * before any goes back to the host. */
+static bool has_bus_reset(const Job *j) {
+        for (size_t i = 0; i < j->n_devices; i++)
+                if (j->devices[i].reset && j->devices[i].reset_method && streq(j->devices[i].reset_method, "sbr"))
+                        return true;
+        return false;
 }
 
 static void fail_job(Job *j, size_t index) {
@@ -261,18 +326,22 @@ static void start_guest(Job *j, Binder *b) {
                 j->message = strdup("could not record the guest start in the database");
                 return;
         }
+        bool together = has_bus_reset(j);
         for (i = 0; i < j->n_devices; i++) {
                 JobDevice *d = &j->devices[i];
                 if (d->claim && claim(b, d) < 0)
                         break;
-                if (d->reset && reset(b, d, j->guest) < 0)
+                if (!together && d->reset && reset(b, j, d, j->guest) < 0)
                         break;
         }
+        for (size_t k = 0; together && i == j->n_devices && k < j->n_devices; k++)
+                if (j->devices[k].reset && reset(b, j, &j->devices[k], j->guest) < 0)
+                        i = k;
         if (i < j->n_devices) {
                 fail_job(j, i);
                 /* All or nothing: what was done goes back, last first. A device that is stuck or does not answer
                  * keeps its hold (the record of where it belongs) and its stub. */
-                for (size_t k = i + 1; k-- > 0;) {
+                for (size_t k = j->n_devices; k-- > 0;) {
                         JobDevice *d = &j->devices[k];
                         if (!d->claim || d->stuck || d->failed || (!d->claimed && k != i))
                                 continue;
@@ -296,15 +365,26 @@ static void stop_guest(Job *j, Binder *b) {
                 return;
         }
         /* A stop cannot be undone: every device gets its turn, failures are collected. */
-        for (size_t i = 0; i < j->n_devices; i++) {
-                JobDevice *d = &j->devices[i];
-                if (d->reset && reset(b, d, j->guest) < 0) {
-                        fail_job(j, i);
-                        continue; /* not given back to a host driver unclean: it keeps its stub and hold */
+        if (has_bus_reset(j)) {
+                /* Every reset before any release: a bus reset must not reach a device back on its host driver. */
+                for (size_t i = 0; i < j->n_devices; i++)
+                        if (j->devices[i].reset && reset(b, j, &j->devices[i], j->guest) < 0) {
+                                fail_job(j, i);
+                                j->devices[i].release = false; /* unclean: it keeps its stub and hold */
+                        }
+                for (size_t i = 0; i < j->n_devices; i++)
+                        if (j->devices[i].release && release(b, &j->devices[i]) < 0)
+                                fail_job(j, i);
+        } else
+                for (size_t i = 0; i < j->n_devices; i++) {
+                        JobDevice *d = &j->devices[i];
+                        if (d->reset && reset(b, j, d, j->guest) < 0) {
+                                fail_job(j, i);
+                                continue; /* not given back to a host driver unclean: it keeps its stub and hold */
+                        }
+                        if (d->release && release(b, d) < 0)
+                                fail_job(j, i);
                 }
-                if (d->release && release(b, d) < 0)
-                        fail_job(j, i);
-        }
         r = store_op_end(b->journal, op, &(StoreOpEnd) { .running_guest = j->guest, .running = false });
         if (r < 0 && j->error == 0) {
                 j->error = r;
@@ -322,7 +402,7 @@ static void attach(Job *j, Binder *b) {
                 j->message = strdup("could not record the attach in the database");
                 return;
         }
-        if ((d->claim && claim(b, d) < 0) || (d->reset && reset(b, d, j->guest) < 0)) {
+        if ((d->claim && claim(b, d) < 0) || (d->reset && reset(b, j, d, j->guest) < 0)) {
                 fail_job(j, 0);
                 bool undo = d->claim && !d->stuck && !d->failed;
                 if (undo)
@@ -348,7 +428,7 @@ static void detach(Job *j, Binder *b) {
                 j->message = strdup("could not record the detach in the database");
                 return;
         }
-        if ((d->reset && reset(b, d, j->guest) < 0) || (d->release && release(b, d) < 0)) {
+        if ((d->reset && reset(b, j, d, j->guest) < 0) || (d->release && release(b, d) < 0)) {
                 fail_job(j, 0);
                 (void) store_op_end(b->journal, op, NULL);
                 return;
@@ -419,7 +499,7 @@ void job_execute(Job *j, Binder *b) {
         case JOB_RECOVER:
                 for (size_t i = 0; i < j->n_devices; i++) {
                         JobDevice *d = &j->devices[i];
-                        if (d->reset && reset(b, d, NULL) < 0) {
+                        if (d->reset && reset(b, j, d, NULL) < 0) {
                                 fail_job(j, i);
                                 continue;
                         }

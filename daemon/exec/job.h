@@ -32,7 +32,9 @@ typedef struct JobDevice {
         char *holder;                   /* the hold a claim records */
         bool claim, release, rebind;
         bool reset;
-        const char *reset_method;       /* static string; NULL: the kernel's choice */
+        const char *reset_method;       /* static string; NULL: the kernel's choice; "sbr": passthrud's own */
+        char *reset_bridge;             /* "bus", "sbr": the bridge whose secondary bus is reset */
+        char **reset_scope;             /* "bus", "sbr": every function that reset reaches, this one first */
         char *reset_note;               /* why it is not reset, logged when the job runs */
         int reset_note_priority;
         bool reset_best_effort;         /* a failed reset is logged and passed over (the device still answers) */
@@ -70,6 +72,9 @@ typedef struct Job {
         StoredAssignment record;        /* JOB_ATTACH: the assignment it makes */
         JobNote *notes;
         size_t n_notes;
+
+        char **also_failed;             /* devices outside the job a bus reset left not answering */
+        char **bus_resets_done;         /* bridges whose bus this job reset already */
 
         /* Outcome: 0, or the first failure (which device: failed_index). */
         int error;

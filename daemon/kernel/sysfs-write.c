@@ -195,3 +195,32 @@ int sysfs_config_answers(const char *root, const char *bdf) {
                         return 0;
         return -ENXIO;
 }
+
+static int config_open(const char *root, const char *bdf, int flags) {
+        _cleanup_free_ char *rel = sysfs_device_attr(bdf, "config");
+        _cleanup_free_ char *path = rel ? pt_path_join(root, rel) : NULL;
+        if (!path)
+                return -ENOMEM;
+        int fd = open(path, flags | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int sysfs_config_read(const char *root, const char *bdf, unsigned offset, void *buf, size_t len) {
+        _cleanup_close_ int fd = config_open(root, bdf, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        ssize_t n = pread(fd, buf, len, offset);
+        if (n < 0)
+                return -errno;
+        return (size_t) n == len ? 0 : -EIO;
+}
+
+int sysfs_config_write(const char *root, const char *bdf, unsigned offset, const void *buf, size_t len) {
+        _cleanup_close_ int fd = config_open(root, bdf, O_WRONLY);
+        if (fd < 0)
+                return fd;
+        ssize_t n = pwrite(fd, buf, len, offset);
+        if (n < 0)
+                return -errno;
+        return (size_t) n == len ? 0 : -EIO;
+}

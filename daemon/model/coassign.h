@@ -5,16 +5,20 @@
 
 #include "inventory.h"
 
+/* Idle on the host side: bound to a stub or to no driver at all. */
+bool coassign_idle(const Device *d);
+
 /* Which devices must go to the same guest together, from the live topology:
  *  - every endpoint of an IOMMU group (bridges excluded);
- *  - every function of a multifunction device whose functions cannot be reset one by one (no FLR or AF FLR);
  *  - every device behind the same conventional PCI bridge (they share its requester ID);
- *  - every device on a bus when a bus reset is the only reset they have. */
+ *  - everything a device's reset reaches when its only reset is a bus reset (reset-scope.h); a function with a
+ *    reset of its own (FLR, AF FLR, a PM reset without No_Soft_Reset) needs nobody for its reset.
+ * Each need is met by the device being the same guest's, or by it sitting idle on a stub or with no driver (hidden:
+ * the Xen wiki hides a bridge's other device and gives the guest the rest). */
 typedef enum CoassignRule {
         COASSIGN_CONVENTIONAL_BRIDGE,
-        COASSIGN_MULTIFUNCTION,
         COASSIGN_SAME_GROUP,
-        COASSIGN_BUS_RESET,
+        COASSIGN_RESET_SCOPE,
 } CoassignRule;
 
 typedef struct CoassignNeed {
@@ -34,7 +38,8 @@ int coassign_closure(const Inventory *inv, Device *const *requested, size_t n_re
 Device *coassign_group_blocker(const Inventory *inv, const Device *d, char *const *members);
 
 /* The first rule the devices break for a guest owning 'members' (they among them): a device that must come along
- * and is not the guest's. A group member idle on a stub or driverless is no danger (the group stays viable).
+ * and is not the guest's. One idle on a stub or driverless is no danger (the group stays viable, the reset touches
+ * nothing the host uses).
  * Returns 1 and *ret, 0 when every rule holds, or a negative errno. */
 int coassign_first_unmet(const Inventory *inv, Device *const *devices, size_t n, char *const *members,
                          CoassignNeed *ret);

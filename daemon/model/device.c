@@ -263,6 +263,7 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, cons
 
         if ((r = read_optional_string(root, d->bdf, "reset_method", &reset)) < 0)
                 return r;
+        d->reset_method_listed = reset != NULL;
         if ((r = pt_strv_split(strempty(reset), " ", &d->reset_methods)) < 0)
                 return r;
 

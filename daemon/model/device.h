@@ -35,6 +35,7 @@ typedef struct Device {
 
         bool flr, af_flr, has_pm, pm_no_soft_reset;
         char **reset_methods;           /* the kernel's reset_method list */
+        bool reset_method_listed;       /* the kernel has the reset_method attribute (5.15 and later) */
 
         uint32_t sriov_total_vfs, sriov_num_vfs;
         char *physical_function;        /* "" unless a VF */

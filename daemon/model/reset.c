@@ -43,6 +43,10 @@ static bool offers(const ResetFacts *f, const char *method) {
         return false;
 }
 
+bool reset_method_is_bus(const char *method) {
+        return method && (streq(method, "bus") || streq(method, "sbr"));
+}
+
 int reset_choose(const ResetFacts *f, const char **ret_method, char **ret_reason) {
         static const char *const order[] = { "flr", "af_flr", "pm" };
         _cleanup_free_ char *text = NULL;
@@ -53,9 +57,9 @@ int reset_choose(const ResetFacts *f, const char **ret_method, char **ret_reason
                         *ret_method = order[i];
                         return 0;
                 }
-        bool bus = offers(f, "bus");
-        if (bus && !f->is_vf && pt_strv_length(f->bus_blockers) == 0) {
-                *ret_method = "bus";
+        bool bus = offers(f, "bus"), sbr = !bus && f->secondary_bus;
+        if ((bus || sbr) && !f->is_vf && pt_strv_length(f->bus_blockers) == 0) {
+                *ret_method = bus ? "bus" : "sbr";
                 return 0;
         }
 
@@ -72,9 +76,9 @@ int reset_choose(const ResetFacts *f, const char **ret_method, char **ret_reason
                 for (char **m = f->kernel_methods; *m; m++)
                         fprintf(out, " %s", *m);
         }
-        if (bus && f->is_vf)
+        if ((bus || sbr) && f->is_vf)
                 fputs("; a bus reset is never used for an SR-IOV virtual function", out);
-        else if (bus) {
+        else if (bus || sbr) {
                 fputs("; a bus reset would also reset", out);
                 for (char **b = f->bus_blockers; *b; b++)
                         fprintf(out, "%s %s", b == f->bus_blockers ? "" : ",", *b);

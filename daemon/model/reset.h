@@ -19,10 +19,16 @@ typedef struct ResetFacts {
         char **kernel_methods;  /* the kernel's reset_method list; NULL when the attribute does not exist */
         bool flr, af_flr, pm, pm_no_soft_reset;
         bool is_vf;
+        /* Below a bridge whose secondary bus holds no bridge: passthrud can pulse that bridge's Secondary Bus Reset
+         * itself when the kernel offers no reset of its own ("sbr"). */
+        bool secondary_bus;
         char **bus_blockers;    /* devices in the bus-reset scope that are neither this guest's nor idle on a stub */
 } ResetFacts;
 
-/* Picks flr, then af_flr, then pm, then bus. Returns 0 and the method, or -ENOENT with why nothing fits
- * (malloc'd). With no reset_method attribute (old kernels) a capability-backed method is returned but the kernel
- * picks among its own when resetting. */
+/* Picks flr, then af_flr, then pm (each resets the function alone), then the kernel's bus reset, then passthrud's
+ * own secondary bus reset (each resets everything below the parent bridge). Never a bus reset for a VF. Returns 0
+ * and the method, or -ENOENT with why nothing fits (malloc'd). With no reset_method attribute (old kernels) a
+ * capability-backed method is returned but the kernel picks among its own when resetting. */
 int reset_choose(const ResetFacts *f, const char **ret_method, char **ret_reason);
+/* Whether the method resets more than the one function: "bus" and "sbr". */
+bool reset_method_is_bus(const char *method);

@@ -135,7 +135,8 @@ int assign_plan(const Model *m, const char *guest, char *const *addresses, const
                         return pt_error_set(e, PT_ERR_GROUP_CONFLICT, "%s must go to the same guest as %s (%s), but "
                                             "it is assigned to guest %s", needs[i].device->bdf, needs[i].because->bdf,
                                             needs[i].rule, owner);
-                if (owner)
+                /* Hidden, or idle on a stub or with no driver: no host user to lose, the need is met. */
+                if (owner || coassign_idle(needs[i].device))
                         continue;
                 fprintf(lines, "%s must be co-assigned to the same guest with %s (%s)\n", needs[i].device->bdf,
                         needs[i].because->bdf, needs[i].rule);
@@ -160,7 +161,9 @@ int assign_plan(const Model *m, const char *guest, char *const *addresses, const
         }
         for (size_t i = 0; i < n_closure; i++) {
                 Device *d = closure[i];
-                if (model_device_guest(m, d->bdf))
+                /* Without group, what the guest gets is what was asked for: a need met by an idle device (the
+                 * hidden sibling) leaves that device where it is. */
+                if (model_device_guest(m, d->bdf) || (!o->group && i >= n_requested))
                         continue;
                 StoredAssignment *s = &p.records[p.n++];
                 *s = (StoredAssignment) { .guest = p.guest, .managed = o->managed, .permissive = o->permissive,

@@ -10,6 +10,7 @@
 #include "doctor.h"
 #include "model.h"
 #include "planning.h"
+#include "reset-scope.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
 #include "pt-util.h"
@@ -143,10 +144,16 @@ static void check_guest(const Model *m, DoctorReport *r, const char *guest) {
                 else if (!jd.reset)
                         (void) doctor_add(r, name, "warn", "use a device with FLR for a clean hand-over",
                                           "not reset (policy %s)", a->stored.reset_policy);
-                else
-                        (void) doctor_add(r, name, "ok", NULL, "%s reset (FLR: %s)", jd.reset_method,
-                                          d->flr ? "yes" : "no");
-                Device *x = coassign_group_blocker(&m->inventory, d, members);
+                else {
+                        _cleanup_free_ Device **scope = NULL;
+                        _cleanup_free_ char *text = NULL;
+                        size_t n = 0;
+                        if (reset_scope(&m->inventory, d, jd.reset_method, &scope, &n) >= 0)
+                                text = reset_scope_describe(d, jd.reset_method, scope, n);
+                        (void) doctor_add(r, name, "ok", NULL, "%s", text ? text : jd.reset_method);
+                }
+                free(jd.reset_bridge);
+                pt_strv_free(jd.reset_scope);                Device *x = coassign_group_blocker(&m->inventory, d, members);
                 if (x)
                         (void) doctor_add(r, "group-viability", "fail", "assign it to the guest too, hide it, or "
                                           "unbind it", "IOMMU group %d of %s is not viable: %s is bound to host "

@@ -108,6 +108,8 @@ static void finish(Ops *o, Job *j, const PtError *refusal) {
                 else if (d->was_reset || d->released)
                         model_set_failed(m, d->bdf, false);
         }
+        for (char **x = j->also_failed; x && *x; x++)
+                model_set_failed(m, *x, true);
         if (j->error)
                 job_error(j, &e);
         /* The caller hears first. Nothing else runs on the main loop until the model below is brought up to

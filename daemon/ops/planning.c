@@ -11,8 +11,7 @@
 #include "passthru/pt-names.h"
 #include "planning.h"
 #include "pt-util.h"
-#include "reset.h"
-#include "sysfs.h"
+#include "reset-scope.h"
 
 int plan_check_guest_name(const char *guest, PtError *e) {
         if (guest_name_valid(guest))
@@ -99,19 +98,17 @@ static bool idle(const Model *m, const Device *d) {
         return (isempty(d->driver) || device_on_stub(d)) && !model_device_running(m, d->bdf);
 }
 
-/* What reset_choose() needs, from the model; 'members' are the devices the reset may also hit freely. */
-static int reset_facts(const Model *m, const Device *d, char *const *members, ResetFacts *f) {
-        static char *none[] = { NULL };
-        _cleanup_free_ char *rel = sysfs_device_attr(d->bdf, "reset_method");
-        bool listed = rel && sysfs_exists(m->sysfs_root, rel);
-        *f = (ResetFacts) { .flr = d->flr, .af_flr = d->af_flr, .pm = d->has_pm,
-                            .pm_no_soft_reset = d->pm_no_soft_reset, .is_vf = !isempty(d->physical_function),
-                            .kernel_methods = !listed ? NULL : d->reset_methods ? d->reset_methods : none };
-        /* A bus reset hits everything below the same bridge. */
-        for (size_t i = 0; !isempty(d->parent_bridge) && i < m->inventory.n; i++) {
-                const Device *x = m->inventory.devices[i];
-                if (x == d || !streq(x->parent_bridge, d->parent_bridge) || pt_strv_contains(members, x->bdf) ||
-                    idle(m, x))
+/* Who is in the way of a bus reset of d: every other device in its scope that is neither the guest's ('members')
+ * nor idle (on a stub or driverless, and in no running guest). */
+static int reset_blockers(const Model *m, const Device *d, char *const *members, ResetFacts *f) {
+        _cleanup_free_ Device **scope = NULL;
+        size_t n = 0;
+        int r = reset_scope(&m->inventory, d, "sbr", &scope, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; !isempty(d->parent_bridge) && i < n; i++) {
+                const Device *x = scope[i];
+                if (x == d || pt_strv_contains(members, x->bdf) || idle(m, x))
                         continue;
                 char *text = NULL;
                 if (asprintf(&text, "%s (%s)", x->bdf,
@@ -132,7 +129,8 @@ int plan_reset(const Model *m, const Device *d, char *const *members, const char
                 jd->reset_note_priority = LOG_NOTICE;
                 return asprintf(&jd->reset_note, "Not resetting %s: its reset policy is none", d->bdf) < 0 ? -ENOMEM : 0;
         }
-        int r = reset_facts(m, d, members, &f);
+        reset_facts_of(&m->inventory, d, &f);
+        int r = reset_blockers(m, d, members, &f);
         if (r >= 0)
                 r = reset_choose(&f, &jd->reset_method, why);
         pt_strv_free(f.bus_blockers);
@@ -146,5 +144,18 @@ int plan_reset(const Model *m, const Device *d, char *const *members, const char
         if (r < 0)
                 return r;
         jd->reset = true;
+        if (!reset_method_is_bus(jd->reset_method))
+                return 0;
+        /* What the executor needs for a bus reset: the bridge, and everything it reaches (to save, check and
+         * restore). */
+        _cleanup_free_ Device **scope = NULL;
+        size_t n = 0;
+        if ((r = reset_scope(&m->inventory, d, jd->reset_method, &scope, &n)) < 0)
+                return r;
+        if (!(jd->reset_bridge = strdup(d->parent_bridge)))
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (pt_strv_push(&jd->reset_scope, strdup(scope[i]->bdf)) < 0)
+                        return -ENOMEM;
         return 0;
 }

@@ -136,6 +136,16 @@ int ops_recover(Ops *o) {
         r = store_load_operations(m->store, &ops, &n_ops);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the operation journal: %m");
+        /* A bus reset cut short: the bus let go of and every saved header put back, before anything else looks at
+         * those devices. */
+        for (size_t i = 0; i < n_ops; i++)
+                if (streq(ops[i].kind, "sbr")) {
+                        Binder b = executor_binder(o->exec, m->store);
+                        pt_log_full(LOG_NOTICE, PT_MESSAGE_RECOVERED, ops[i].address, ops[i].guest, NULL,
+                                    "Recovery: the bus reset of %s was interrupted; restoring its functions' config "
+                                    "space", ops[i].address);
+                        (void) binder_bus_reset_recover(&b, ops[i].address, strempty(ops[i].step));
+                }
         j = job_new(JOB_RECOVER, NULL);
         if (!j)
                 r = -ENOMEM;

@@ -121,10 +121,16 @@ static int fk_read(const char *path, char *buf, size_t size, off_t off, struct f
 
 static int fk_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
         (void) fi;
-        (void) off;
-        _cleanup_free_ char *value = strndup(buf, size);
+        size_t len = strlen(path);
         int r;
 
+        if (len > 7 && streq(path + len - 7, "/config")) {
+                pthread_mutex_lock(&kernel.lock);
+                r = fk_config_write(&kernel, path + 1, (const uint8_t *) buf, size, off, fuse_get_context()->pid);
+                pthread_mutex_unlock(&kernel.lock);
+                return r < 0 ? r : (int) size;
+        }
+        _cleanup_free_ char *value = strndup(buf, size);
         if (!value)
                 return -ENOMEM;
         pthread_mutex_lock(&kernel.lock);

@@ -71,6 +71,7 @@ static bool driver_matches(const FkDriver *drv, const FkDevice *d) {
 
 static int bind(FkKernel *k, FkDevice *d, FkDriver *drv) {
         d->driver = drv;
+        d->command = -1; /* what its probe enables */
         int r = fk_render_device_attrs(k, d);
         fk_uevent_send(k, d, "bind");
         fk_log(k, "bind %s %s", d->bdf, drv->name);
@@ -236,7 +237,8 @@ static int create_vfs(FkKernel *k, FkDevice *pf, int n) {
                         *vf = (FkDevice) { .addr = a, .vendor = pf->vendor, .device = pf->vf_device,
                                            .subvendor = pf->subvendor, .subdevice = pf->subdevice,
                                            .class_code = pf->class_code, .pcie_type = 0, .flr = true, .pf = pf,
-                                           .vf_index = i, .group = k->next_group++, .parent = pf->parent };
+                                           .vf_index = i, .group = k->next_group++, .parent = pf->parent,
+                                           .command = -1 };
                         memcpy(vf->bdf, bdf, sizeof(bdf));
                         FkDevice **tail = &k->devices;
                         while (*tail)
@@ -322,6 +324,82 @@ static int write_reset(FkKernel *k, FkDevice *d, const char *v) {
                 fk_log(k, "offbus %s", d->bdf);
         }
         return fk_render_config(k, d);
+}
+
+static int apply_injections(FkKernel *k, const char *path, pid_t writer, bool *crash_after);
+
+static bool below(const FkDevice *x, const FkDevice *bridge) {
+        for (const FkDevice *p = x->parent; p; p = p->parent)
+                if (p == bridge)
+                        return true;
+        return false;
+}
+
+/* Secondary Bus Reset: every function below the bridge goes back to its power-on config (command 0, BARs
+ * unassigned); one set to die on its next reset stops answering. */
+static int secondary_bus_reset(FkKernel *k, FkDevice *bridge) {
+        for (FkDevice *x = k->devices; x; x = x->next) {
+                if (x->presence != FK_PRESENT || !below(x, bridge))
+                        continue;
+                x->command = 0;
+                x->bar0 = 0;
+                x->bridge_control = 0;
+                x->reset_count++;
+                fk_log(k, "sbr %s %s", bridge->bdf, x->bdf);
+                if (x->off_bus_after_reset) {
+                        x->off_bus = true;
+                        x->off_bus_after_reset = false;
+                        fk_log(k, "offbus %s", x->bdf);
+                }
+                int r = fk_render_config(k, x);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int fk_config_write(FkKernel *k, const char *path, const uint8_t *data, size_t size, off_t off, pid_t writer) {
+        _cleanup_free_ char *dir = strndup(path, strlen(path) - strlen("/config"));
+        bool crash_after = false;
+        if (!dir)
+                return -ENOMEM;
+        int r = apply_injections(k, path, writer, &crash_after);
+        if (r <= 0)
+                return r;
+        FkDevice *d = NULL;
+        for (FkDevice *x = k->devices; x && !d; x = x->next)
+                if (x->presence == FK_PRESENT && x->devpath && streq(x->devpath, dir))
+                        d = x;
+        if (!d)
+                return -ENODEV;
+        if (d->off_bus)
+                return (int) size; /* a write to a device that does not answer goes nowhere */
+        bool bridge = (d->class_code >> 8) == 0x0604 || (d->class_code >> 8) == 0x0607;
+        uint16_t old_control = d->bridge_control;
+        for (size_t i = 0; i < size; i++) {
+                size_t at = (size_t) off + i;
+                uint8_t v = data[i];
+                if (at == 0x04 || at == 0x05) {
+                        uint16_t cmd = (uint16_t) (d->command >= 0 ? d->command : d->driver ? 0x0406 : 0);
+                        cmd = at == 0x04 ? (uint16_t) ((cmd & 0xff00) | v) : (uint16_t) ((cmd & 0x00ff) | (v << 8));
+                        d->command = cmd;
+                } else if (!bridge && at >= 0x10 && at < 0x14) {
+                        unsigned shift = (unsigned) (at - 0x10) * 8;
+                        d->bar0 = (d->bar0 & ~(0xffu << shift)) | ((uint32_t) v << shift);
+                } else if (bridge && (at == 0x3e || at == 0x3f)) {
+                        unsigned shift = (unsigned) (at - 0x3e) * 8;
+                        d->bridge_control = (uint16_t) ((d->bridge_control & ~(0xffu << shift)) | ((unsigned) v << shift));
+                }
+        }
+        fk_log(k, "config %s @0x%llx %zu bytes pid=%d", d->bdf, (unsigned long long) off, size, (int) writer);
+        if (bridge && !(old_control & 0x40) && (d->bridge_control & 0x40) && (r = secondary_bus_reset(k, d)) < 0)
+                return r;
+        r = fk_render_config(k, d);
+        if (crash_after) {
+                fk_log(k, "crash %s pid=%d after", path, (int) writer);
+                kill(writer, SIGKILL);
+        }
+        return r < 0 ? r : (int) size;
 }
 
 static int write_driver_attr(FkKernel *k, FkDriver *drv, const char *attr, const char *v) {

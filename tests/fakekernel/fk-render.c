@@ -140,7 +140,7 @@ int fk_render_config(FkKernel *k, FkDevice *d) {
         /* SR-IOV VFs read 0xffff IDs from config space; sysfs shows the real ones. */
         put16(c, 0x00, d->pf ? 0xffff : d->vendor);
         put16(c, 0x02, d->pf ? 0xffff : d->device);
-        put16(c, 0x04, d->driver ? 0x0406 : 0x0000);
+        put16(c, 0x04, (uint16_t) (d->command >= 0 ? d->command : d->driver ? 0x0406 : 0x0000));
         put32(c, 0x08, (d->class_code << 8) | d->revision);
         c[0x0e] = (uint8_t) ((is_bridge(d) ? 1 : 0) | (d->multifunction ? 0x80 : 0));
         if (is_bridge(d)) {
@@ -151,7 +151,9 @@ int fk_render_config(FkKernel *k, FkDevice *d) {
                                 c[0x1a] = x->addr.bus;
                                 break;
                         }
+                put16(c, 0x3e, d->bridge_control);
         } else {
+                put32(c, 0x10, d->bar0);
                 put16(c, 0x2c, d->subvendor);
                 put16(c, 0x2e, d->subdevice);
         }

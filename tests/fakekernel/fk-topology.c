@@ -118,10 +118,13 @@ int fk_device_parse_line(FkKernel *k, const char *line, FkDevice **ret, char **e
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        *d = (FkDevice) { .pcie_type = -1, .group = -1, .vfs_autoprobe = true };
+        *d = (FkDevice) { .pcie_type = -1, .group = -1, .vfs_autoprobe = true, .command = -1 };
         if (pt_address_parse_bdf(*w, &d->addr, &reason) < 0)
                 return set_error(error, "%s", reason);
         pt_address_format(&d->addr, d->bdf);
+        /* Where the firmware put its first memory BAR: distinct per function, so a restore can be checked. */
+        d->bar0 = 0xe0000000u | ((uint32_t) d->addr.bus << 20) | ((uint32_t) d->addr.slot << 15) |
+                  ((uint32_t) d->addr.function << 12);
 
         for (w++; *w; w++) {
                 char *eq = strchr(*w, '=');

@@ -69,8 +69,14 @@ typedef struct FkDevice {
         char **reset_enabled;
         FkPresence presence;
         bool off_bus;
-        bool off_bus_after_reset;
+        bool off_bus_after_reset;        /* its next reset (a function reset or its bus's) leaves it off the bus */
         int reset_count;
+        /* What config-space writes change and a reset clears: the command register (-1: what binding a driver
+         * sets), the first memory BAR of an endpoint, a bridge's Bridge Control register (bit 6 pulses a Secondary
+         * Bus Reset of everything below it). */
+        int command;
+        uint32_t bar0;
+        uint16_t bridge_control;
         char *devpath;            /* "devices/pci0000:00/0000:00:1c.0/0000:06:00.0" */
         struct FkDevice *next;
 } FkDevice;
@@ -120,6 +126,8 @@ char *fk_device_path(FkDevice *d, const char *attr);
 FkDevice *fk_find_device(FkKernel *k, const char *bdf);
 FkDriver *fk_find_driver(FkKernel *k, const char *name);
 int fk_attr_write(FkKernel *k, const char *path, const char *value, pid_t writer);
+/* A write to a device's config file at an offset (setpci, or passthrud's secondary bus reset). */
+int fk_config_write(FkKernel *k, const char *path, const uint8_t *data, size_t size, off_t off, pid_t writer);
 int fk_device_add(FkKernel *k, FkDevice *d, bool probe);
 int fk_device_probe(FkKernel *k, FkDevice *d);
 int fk_device_remove(FkKernel *k, FkDevice *d, FkPresence why);
