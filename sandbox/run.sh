@@ -60,8 +60,8 @@ fi
 "$top/sandbox/build-initramfs.sh" "$BUILD" "$OUT"
 KVER=$(cat "$OUT/kernel-version")
 
-# The topology: a multifunction slot (multifunction=on on every function), a conventional pci-bridge with two
-# devices, a PCIe switch with two downstream ports, root ports with FLR-capable virtio-net and SR-IOV nvme, and
+# The topology: a multifunction slot (multifunction=on on every function), a conventional pci-bridge with the
+# Xen wiki's example behind it (a three-function e1000 and a fourth e1000: none resets alone), a PCIe switch with two downstream ports, root ports with FLR-capable virtio-net and SR-IOV nvme, and
 # two empty root ports for hotplug. Root ports at 2.5 GT/s x1, or bus reset fails under QEMU 7.2's ACPI hotplug.
 set -- \
 	-device intel-iommu,intremap=on \
@@ -79,7 +79,9 @@ set -- \
 	-device pcie-root-port,id=rp_hp1,bus=pcie.0,addr=0x7,chassis=4,slot=4 \
 	-device pcie-root-port,id=rp_hp2,bus=pcie.0,addr=0x8,chassis=5,slot=5 \
 	-device pci-bridge,id=br1,bus=pcie.0,addr=0x9,chassis_nr=10 \
-	-device e1000,id=e1000_br1a,bus=br1,addr=0x1 -device e1000,id=e1000_br1b,bus=br1,addr=0x2 \
+	-device e1000,id=e1000_br1a,bus=br1,addr=0x0.0,multifunction=on \
+	-device e1000,id=e1000_br1b,bus=br1,addr=0x0.1,multifunction=on \
+	-device e1000,id=e1000_br1c,bus=br1,addr=0x0.2,multifunction=on -device e1000,id=e1000_br1d,bus=br1,addr=0x3 \
 	-device pcie-root-port,id=rp_sw,bus=pcie.0,addr=0xa,chassis=6,slot=6 -device x3130-upstream,id=sw_up,bus=rp_sw \
 	-device xio3130-downstream,id=sw_dn1,bus=sw_up,chassis=7,slot=7 \
 	-device xio3130-downstream,id=sw_dn2,bus=sw_up,chassis=8,slot=8 \

@@ -54,6 +54,8 @@ static void test_secondary_bus(void) {
         /* A function reset of its own comes first; the kernel's bus reset before passthrud's. */
         expect(&(ResetFacts) { .kernel_methods = pm_bus, .pm = true, .secondary_bus = true }, "pm");
         expect(&(ResetFacts) { .kernel_methods = bus_only, .secondary_bus = true }, "bus");
+        /* The kernel listed "bus" while the device was alone; with siblings it refuses it: passthrud's own. */
+        expect(&(ResetFacts) { .kernel_methods = bus_only, .secondary_bus = true, .bus_shared = true }, "sbr");
         char *blockers[] = { "0000:06:03.0 (e1000)", NULL };
         expect_none(&(ResetFacts) { .kernel_methods = none, .secondary_bus = true, .bus_blockers = blockers },
                     "a bus reset would also reset 0000:06:03.0 (e1000)");

@@ -40,6 +40,10 @@ void reset_facts_of(const Inventory *inv, const Device *d, ResetFacts *ret) {
                               .kernel_methods = !d->reset_method_listed ? NULL :
                                                 d->reset_methods ? d->reset_methods : none,
                               .secondary_bus = secondary_bus_resettable(inv, d) };
+        for (size_t i = 0; !isempty(d->parent_bridge) && i < inv->n && !ret->bus_shared; i++) {
+                const Device *x = inv->devices[i];
+                ret->bus_shared = x != d && streq(x->parent_bridge, d->parent_bridge);
+        }
 }
 
 const char *reset_method_of(const Inventory *inv, const Device *d, char **why) {

@@ -39,7 +39,7 @@ static bool offers(const ResetFacts *f, const char *method) {
         if (streq(method, "pm"))
                 return f->pm && !f->pm_no_soft_reset; /* with No_Soft_Reset, D3hot->D0 keeps the state */
         if (streq(method, "bus"))
-                return f->kernel_methods != NULL; /* only the kernel knows whether the bridge can do it */
+                return f->kernel_methods != NULL && !f->bus_shared; /* only the kernel knows whether the bridge can */
         return false;
 }
 

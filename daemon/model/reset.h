@@ -22,6 +22,9 @@ typedef struct ResetFacts {
         /* Below a bridge whose secondary bus holds no bridge: passthrud can pulse that bridge's Secondary Bus Reset
          * itself when the kernel offers no reset of its own ("sbr"). */
         bool secondary_bus;
+        /* Other functions share the bus: the kernel refuses its own bus reset then (it lists "bus" for a device
+         * that was alone when it was enumerated, and rejects it once siblings appeared). */
+        bool bus_shared;
         char **bus_blockers;    /* devices in the bus-reset scope that are neither this guest's nor idle on a stub */
 } ResetFacts;
 

@@ -56,6 +56,25 @@ show ptctl stop guest1
 show ptctl show "$nvme"
 show ptctl unassign guest1
 say ""
+bus=$(echo "$br" | cut -d: -f2)
+f0=0000:$bus:00.0 f1=0000:$bus:00.1 f2=0000:$bus:00.2 f3=0000:$bus:03.0
+say "== The Xen wiki's multi-device example: $f0-2 and $f3 behind the conventional pci-bridge; none of them can be"
+say "   reset alone, and the kernel will not reset a bus with several devices on it. The wiki hides all four and"
+say "   gives the guest three: the hidden fourth is idle on a stub, so passthrud resets the bus itself"
+show ptctl show "$f1"
+show ptctl hide "$f3"
+show ptctl assign wiki "$f0" "$f1" "$f2"
+show ptctl doctor wiki
+say "   Start: the three are claimed, then passthrud saves each function's config header, pulses the bridge's"
+say "   Secondary Bus Reset, checks every function answers and writes the headers back"
+show ptctl start wiki
+grep "Bus reset of" /run/passthrud.log | tail -1 | sed 's/^<[0-9]>/PT-SAY: (journal) /'
+show ptctl stop wiki
+say "   The three are back on e1000; the hidden fourth stays hidden"
+show ptctl list
+show ptctl unassign wiki
+show ptctl unhide "$f3"
+say ""
 say "== Hotplug: the NVMe controller is attached to a guest that is already running, then detached"
 show ptctl attach vm7 "$nvme" --vslot 6
 show ptctl can-migrate vm7

@@ -63,4 +63,29 @@ hide_pciback() {
 }
 check "hiding in dom0 uses pciback, and boot-config prints xen-pciback.hide=" hide_pciback
 
+# The Xen wiki's multi-device example on pciback: 06:03.0 hidden, 06:00.0-2 to the guest, passthrud's own bus
+# reset below the bridge at start and stop (strict policy), everything back where it was.
+br=$(child_of 0000:00:09.0)
+bus=$(echo "$br" | cut -d: -f2)
+f0=0000:$bus:00.0 f1=0000:$bus:00.1 f2=0000:$bus:00.2 f3=0000:$bus:03.0
+xen_wiki() {
+	ptctl hide "$f3" || return 1
+	[ "$(driver_of "$f3")" = pciback ] || return 1
+	ptctl assign gw "$f0" "$f1" "$f2" || return 1
+	ptctl show "$f1" | grep "Reset:.*bus reset (passthrud's) of 0000:00:09.0's secondary bus" || return 1
+	ptctl start gw || return 1
+	for d in $f0 $f1 $f2; do
+		[ "$(driver_of "$d")" = pciback ] && grep -qx "$d" /sys/bus/pci/drivers/pciback/slots || { echo "$d not on pciback"; return 1; }
+	done
+	grep "Bus reset of 0000:00:09.0's secondary bus: $f0, $f1, $f2, $f3" /run/passthrud.log || return 1
+	ptctl stop gw || return 1
+	for d in $f0 $f1 $f2; do
+		[ "$(driver_of "$d")" = e1000 ] && [ -d "/sys/bus/pci/devices/$d/net" ] || { echo "$d not back on e1000"; return 1; }
+	done
+	[ "$(driver_of "$f3")" = pciback ] && [ "$(json_field "$f3" state)" = hidden ] || return 1
+	ptctl unassign gw > /dev/null && ptctl unhide "$f3" > /dev/null || return 1
+	[ "$(driver_of "$f3")" = e1000 ]
+}
+check "the Xen wiki's bridge example on pciback: 06:03.0 hidden, 06:00.0-2 started and stopped with a real bus reset" xen_wiki
+
 echo "PT-TAP: 1..$n"
