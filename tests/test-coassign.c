@@ -131,6 +131,10 @@ static void test_reset_scope(Fixture *f, gconstpointer data) {
         g_autofree char *pair = scope_of(f, "0000:03:00.0", &method);
         g_assert_cmpstr(method, ==, "sbr");
         g_assert_cmpstr(pair, ==, "bus reset (passthrud's) of 0000:00:1c.1's secondary bus: 0000:03:00.0-1");
+        /* Alone below a switch's downstream port: the kernel's bus reset of that port's bus. */
+        g_autofree char *sw = scope_of(f, "0000:09:00.0", &method);
+        g_assert_cmpstr(method, ==, "bus");
+        g_assert_cmpstr(sw, ==, "bus reset (the kernel's) of 0000:08:00.0's secondary bus: 0000:09:00.0");
         /* A VF: its FLR, never its bus. */
         Device *pf = inventory_find_bdf(&f->inv, "0000:04:00.0");
         g_assert_cmpuint(pt_strv_length(pf->virtual_functions), ==, 1);

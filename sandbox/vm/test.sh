@@ -111,7 +111,7 @@ check "start/stop of a guest owning virtio-net and nvme: vfio-pci loaded, bound,
 br=$(child_of 0000:00:09.0)
 sib=$(ptctl list --all --json | jq -r --arg b "$br" '[.[] | select(.parent_bridge == "0000:00:09.0" and .address != $b)][0].address')
 bridge_pair() {
-	ptctl assign g2 "$br" --group --reset-policy best-effort || return 1
+	ptctl assign g2 "$br" --group || return 1
 	ptctl start g2 || return 1
 	for d in "$br" "$sib"; do
 		[ "$(driver_of "$d")" = vfio-pci ] || { echo "$d not on vfio-pci"; return 1; }
@@ -122,7 +122,7 @@ bridge_pair() {
 	done
 	ptctl unassign g2 > /dev/null
 }
-check "the pci-bridge's devices start and stop together with --group (best-effort reset)" bridge_pair
+check "the pci-bridge's devices start and stop together with --group (strict: passthrud's bus reset)" bridge_pair
 
 bus=$(echo "$br" | cut -d: -f2)
 f0=0000:$bus:00.0 f1=0000:$bus:00.1 f2=0000:$bus:00.2 f3=0000:$bus:03.0
