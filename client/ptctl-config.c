@@ -13,6 +13,8 @@
 #include "ptctl.h"
 
 static void print_xl(const GuestInfo *g) {
+        /* passthrud lets any running guest have devices attached: xl needs this for a domain created without them. */
+        printf("passthrough = \"enabled\"\n");
         printf("pci = [ ");
         for (size_t i = 0; i < g->n_items; i++) {
                 printf("%s'%s", i ? ", " : "", g->items[i].address);

@@ -46,7 +46,7 @@ static const Command commands[] = {
         { "config", ptctl_cmd_config, "config GUEST --format xl|libvirt|xe [--uuid UUID]",
           "The guest's devices as xl, libvirt or xe configuration" },
         { "status", ptctl_cmd_status, "status [--json]", "The host: hypervisor, stub driver, IOMMU groups" },
-        { "doctor", ptctl_cmd_doctor, "doctor [GUEST] [--json]",
+        { "doctor", ptctl_cmd_doctor, "doctor [GUEST [--xl-config FILE]] [--json]",
           "Check the host (IOMMU, interrupt remapping, stub driver) and a guest's devices, with a fix for each" },
         { "monitor", ptctl_cmd_monitor, "monitor", "Print devices and guests added, removed and changed (driver, state) as it happens" },
 };

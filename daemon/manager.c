@@ -134,8 +134,11 @@ int manager_start(Manager *m) {
                 return log_error_errno(r, "Failed to create runtime directory %s: %m", m->runtime_dir);
 
         model->host = host_detect(model->sysfs_root, model->proc_root);
-        if (model->host == HOST_XEN_DOM0)
-                model->xen_iommu = host_xen_iommu(m->xl);
+        if (model->host == HOST_XEN_DOM0) {
+                if (!(model->xl = strdup(m->xl)))
+                        return -ENOMEM;
+                model_refresh_xen(model);
+        }
 
         /* Watch before enumerating, so nothing that happens in between is missed. */
         r = udev_watch_new(m->event, m->uevent_source, model_handle_uevent, model_resync, model, &m->udev);
@@ -152,7 +155,8 @@ int manager_start(Manager *m) {
         if (model->store && (r = store_open_again(model->store, &journal)) < 0)
                 return log_error_errno(r, "Failed to open the assignment database for the worker: %m");
         ExecutorConfig xc = { .sysfs_root = model->sysfs_root, .modprobe = m->modprobe,
-                              .write_timeout_usec = m->write_timeout_usec, .journal = journal };
+                              .write_timeout_usec = m->write_timeout_usec, .journal = journal,
+                              .xl = model->host == HOST_XEN_DOM0 ? m->xl : NULL };
         r = ops_new(model, m->event, &xc, &m->ops);
         if (r < 0) {
                 store_free(journal);

@@ -66,8 +66,20 @@ static void test_toolstack_config(Fixture *f, gconstpointer data) {
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "vm1", "06:00.0", "--group", NULL), ==, 0);
         g_autofree char *xl = NULL, *libvirt = NULL, *xe = NULL, *xe_uuid = NULL;
         g_assert_cmpint(harness_ptctl(h, &xl, NULL, "config", "vm1", "--format", "xl", NULL), ==, 0);
-        g_assert_cmpstr(xl, ==, "pci = [ '0000:02:00.0@5,permissive=1,msitranslate=0', '0000:06:00.0', '0000:06:00.1', "
+        g_assert_cmpstr(xl, ==, "passthrough = \"enabled\"\n"
+                                "pci = [ '0000:02:00.0@5,permissive=1,msitranslate=0', '0000:06:00.0', '0000:06:00.1', "
                                 "'0000:06:00.2', '0000:06:03.0' ]\n");
+        /* doctor checks a guest's xl file against its assignments. */
+        g_autofree char *conf = g_build_filename(h->tmpdir, "vm1.cfg", NULL), *good = NULL, *bad = NULL;
+        g_assert_true(g_file_set_contents(conf, xl, -1, NULL));
+        g_assert_cmpint(harness_ptctl(h, &good, NULL, "doctor", "vm1", "--xl-config", conf, NULL), ==, 0);
+        g_assert_nonnull(strstr(good, "gives the guest all 5 of its devices"));
+        g_assert_true(g_file_set_contents(conf, "name = \"vm1\"\npassthrough = \"disabled\"\n"
+                                                "pci = [ '06:00.0', '0000:00:19.0' ]\n", -1, NULL));
+        g_assert_cmpint(harness_ptctl(h, &bad, NULL, "doctor", "vm1", "--xl-config", conf, NULL), ==, 1);
+        g_assert_nonnull(strstr(bad, "does not give the guest 0000:02:00.0"));
+        g_assert_nonnull(strstr(bad, "gives the guest 0000:00:19.0, which passthrud has not assigned to it"));
+        g_assert_nonnull(strstr(bad, "passthrough = \"disabled\""));
         g_assert_cmpint(harness_ptctl(h, &libvirt, NULL, "config", "vm1", "--format", "libvirt", NULL), ==, 0);
         g_assert_true(g_str_has_prefix(libvirt, "<hostdev mode='subsystem' type='pci' managed='no'>\n  <source>\n"
                                                 "    <address domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>\n"

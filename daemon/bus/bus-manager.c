@@ -86,6 +86,7 @@ static int method_doctor(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = bus_authorize(b->auth, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        model_refresh_xen(b->model);
         r = doctor_run(b->model, isempty(guest) ? NULL : guest, &report);
         if (r >= 0)
                 r = sd_bus_message_new_method_return(msg, &reply);

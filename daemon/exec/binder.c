@@ -14,6 +14,7 @@
 #include "pt-util.h"
 #include "sysfs-write.h"
 #include "sysfs.h"
+#include "xen.h"
 
 extern char **environ;
 
@@ -136,6 +137,35 @@ static int unbind_current(Binder *b, const char *bdf, const char *driver, int64_
         return 0;
 }
 
+/* On pciback in a dom0 the device is put in Xen's quarantine, as xl pci-assignable-add does: idle, its DMA goes
+ * nowhere, and a domU can be given it. A failure leaves it usable and is said. */
+static void quarantine(Binder *b, const char *bdf, const char *stub) {
+        if (!b->xl || !streq(stub, "pciback"))
+                return;
+        _cleanup_free_ char *why = NULL;
+        if (xen_quarantine(b->xl, bdf, b->timeout_usec, &why) < 0)
+                pt_log_full(LOG_WARNING, NULL, bdf, NULL, "pciback", "%s is on pciback but not in Xen's quarantine: %s",
+                            bdf, strempty(why));
+}
+
+/* Back to dom0 only out of Xen's quarantine (xl pci-assignable-remove, which also takes it off pciback), or dom0's
+ * driver binds a device whose every DMA faults. A domU that still has it stops the release. */
+static int dequarantine(Binder *b, const char *bdf, BindFailure *f) {
+        _cleanup_free_ char *why = NULL, *domain = NULL;
+        int r = xen_dequarantine(b->xl, bdf, b->timeout_usec, &why);
+        if (r >= 0)
+                return 0;
+        int k = xen_device_domain(b->xl, bdf, b->timeout_usec, &domain);
+        if (k > 0)
+                return fail(f, -EBUSY, "%s is still assigned to Xen domain %s; destroy the domain or run 'xl "
+                            "pci-detach %s %s' first", bdf, domain, domain, bdf);
+        if (r == -ETIMEDOUT)
+                return fail(f, r, "%s", strempty(why));
+        /* Not quarantined (never was, or xl cannot tell): nothing of Xen's to undo. */
+        pt_log_full(LOG_NOTICE, NULL, bdf, NULL, NULL, "%s was not in Xen's quarantine (%s)", bdf, strempty(why));
+        return 0;
+}
+
 int binder_claim(Binder *b, const char *bdf, const char *stub, int64_t op, BindFailure *f) {
         int r;
 
@@ -156,8 +186,10 @@ int binder_claim(Binder *b, const char *bdf, const char *stub, int64_t op, BindF
         journal(b, op, "override");
 
         _cleanup_free_ char *driver = current_driver(b, bdf);
-        if (streq(driver, stub))
+        if (streq(driver, stub)) {
+                quarantine(b, bdf, stub);
                 return 0;
+        }
         if (!isempty(driver)) {
                 r = unbind_current(b, bdf, driver, op, f);
                 if (r < 0)
@@ -180,6 +212,8 @@ int binder_claim(Binder *b, const char *bdf, const char *stub, int64_t op, BindF
         if (!streq(driver, stub))
                 return fail(f, -EIO, "%s did not bind to %s: %s", bdf, stub,
                             isempty(driver) ? "it has no driver" : driver);
+        quarantine(b, bdf, stub);
+        journal(b, op, "quarantined");
         return 0;
 }
 
@@ -198,6 +232,14 @@ int binder_release(Binder *b, const char *bdf, const char *original_driver, cons
         _cleanup_free_ char *driver = current_driver(b, bdf);
         if (rebind && !isempty(original_driver) && streq(driver, original_driver))
                 return 0;
+        if (b->xl && streq(strempty(driver), "pciback")) {
+                r = dequarantine(b, bdf, f);
+                if (r < 0)
+                        return r;
+                journal(b, op, "dequarantined");
+                free(driver);
+                driver = current_driver(b, bdf);
+        }
         if (!isempty(driver)) {
                 r = unbind_current(b, bdf, driver, op, f);
                 if (r < 0)

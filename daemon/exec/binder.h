@@ -16,6 +16,7 @@ typedef struct Binder {
         uint64_t timeout_usec;
         const char *modprobe;   /* the command that loads a missing driver's module */
         Store *journal;
+        const char *xl;         /* in a Xen dom0: what keeps Xen's ownership in step with pciback; else NULL */
 } Binder;
 
 /* Why an action failed, for the caller's message; the return value is the errno. */

@@ -13,7 +13,7 @@
 struct Executor {
         sd_event_source *source;
         int pipe[2];
-        char *sysfs_root, *modprobe;
+        char *sysfs_root, *modprobe, *xl;
         uint64_t write_timeout_usec;
         Store *journal;
         Job *current;
@@ -29,7 +29,7 @@ typedef struct WorkerArgs {
 
 Binder executor_binder(const Executor *x, Store *journal) {
         return (Binder) { .root = x->sysfs_root, .timeout_usec = x->write_timeout_usec, .modprobe = x->modprobe,
-                          .journal = journal };
+                          .journal = journal, .xl = x->xl };
 }
 
 static void *worker(void *p) {
@@ -71,6 +71,10 @@ int executor_new(sd_event *event, const ExecutorConfig *c, ExecutorDone done, vo
         x->journal = c->journal;
         x->sysfs_root = strdup(c->sysfs_root);
         x->modprobe = strdup(c->modprobe ? c->modprobe : "modprobe");
+        if (c->xl && !(x->xl = strdup(c->xl))) {
+                executor_free(x);
+                return -ENOMEM;
+        }
         if (!x->sysfs_root || !x->modprobe) {
                 executor_free(x);
                 return -ENOMEM;
@@ -109,6 +113,7 @@ Executor *executor_free(Executor *x) {
         store_free(x->journal);
         free(x->sysfs_root);
         free(x->modprobe);
+        free(x->xl);
         free(x);
         return NULL;
 }

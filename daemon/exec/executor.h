@@ -18,6 +18,7 @@ typedef struct ExecutorConfig {
         const char *modprobe;
         uint64_t write_timeout_usec;
         Store *journal;         /* the worker thread's own connection to the database; the executor takes it */
+        const char *xl;         /* in a Xen dom0, xl; else NULL */
 } ExecutorConfig;
 
 int executor_new(sd_event *event, const ExecutorConfig *c, ExecutorDone done, void *userdata, Executor **ret);

@@ -10,8 +10,5 @@ typedef enum HostKind {
 } HostKind;
 
 HostKind host_detect(const char *sysfs_root, const char *proc_root);
-/* In a Xen dom0 the IOMMU is Xen's: whether `XL info` lists I/O virtualisation (virt_caps with "directio").
- * 1 yes, 0 no, a negative errno when xl cannot tell (or does not answer within 5 s). */
-int host_xen_iommu(const char *xl);
 const char *host_kind_to_string(HostKind k);
 const char *host_stub_driver(HostKind k);

@@ -11,6 +11,7 @@
 #include "passthru/pt-names.h"
 #include "pt-util.h"
 #include "sysfs.h"
+#include "xen.h"
 
 int model_new(sd_event *event, const ModelConfig *c, Model **ret) {
         _cleanup_(model_freep) Model *m = calloc(1, sizeof(*m));
@@ -51,6 +52,7 @@ Model *model_free(Model *m) {
         free(m->sysfs_root);
         free(m->proc_root);
         free(m->clock_file);
+        free(m->xl);
         free(m);
         return NULL;
 }
@@ -539,6 +541,28 @@ void model_set_stuck(Model *m, const char *bdf, bool stuck) {
 
 void model_set_failed(Model *m, const char *bdf, bool failed) {
         set_flag(m, bdf, false, failed);
+}
+
+void model_refresh_xen(Model *m) {
+        if (m->host != HOST_XEN_DOM0 || m->xen_iommu >= 0 || !m->xl)
+                return;
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        uint64_t now = (uint64_t) t.tv_sec * 1000000ULL + (uint64_t) t.tv_nsec / 1000;
+        if (m->xen_asked_usec && now - m->xen_asked_usec < 30 * 1000000ULL)
+                return;
+        m->xen_asked_usec = now;
+        XenInfo info;
+        int r = xen_info(m->xl, 2 * 1000000ULL, &info);
+        if (r < 0) {
+                log_debug("xl info still cannot tell Xen's facts: %s", strerror(-r));
+                return;
+        }
+        m->xen_iommu = info.iommu;
+        m->xen_major = info.major;
+        m->xen_minor = info.minor;
+        log_info("Xen %u.%u: %s", info.major, info.minor, info.iommu ? "I/O virtualisation (an IOMMU) enabled" :
+                 "no IOMMU");
 }
 
 /* Hotplug rate windows. */

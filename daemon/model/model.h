@@ -46,6 +46,9 @@ typedef struct Model {
         PciAccess *pci;
         HostKind host;
         int xen_iommu;                  /* in a dom0: 1 Xen has an IOMMU, 0 not, <0 unknown */
+        unsigned xen_major, xen_minor;  /* in a dom0, when xl said */
+        char *xl;                       /* in a dom0: what is asked */
+        uint64_t xen_asked_usec;        /* when xl info was last asked (monotonic) */
         bool allow_unsafe_pv;
 
         Inventory inventory;
@@ -101,6 +104,10 @@ bool model_device_stuck(const Model *m, const char *bdf);
 bool model_device_failed(const Model *m, const char *bdf);            /* failed, or off the bus */
 const char *model_device_state(const Model *m, const Device *d);
 bool model_has_iommu_groups(const Model *m);
+
+/* In a dom0, asks xl info again when Xen's facts are not known (xenstored was not up yet, or xl failed), at most
+ * every 30 s and for at most 2 s: before a passthrough is planned and when the doctor looks. */
+void model_refresh_xen(Model *m);
 
 /* Hotplug rate windows (wall-clock microseconds; the test clock file when given). */
 uint64_t model_now(const Model *m);

@@ -59,14 +59,24 @@ static bool proc_contains(const char *proc_root, const char *file, const char *n
 
 static void check_iommu(const Model *m, DoctorReport *r) {
         if (m->host == HOST_XEN_DOM0) {
+                char version[32] = "";
+                if (m->xen_major)
+                        snprintf(version, sizeof(version), " %u.%u", m->xen_major, m->xen_minor);
                 if (m->xen_iommu > 0)
-                        (void) doctor_add(r, "iommu", "ok", NULL, "Xen reports an IOMMU (I/O virtualisation)");
+                        (void) doctor_add(r, "iommu", "ok", NULL, "Xen reports an IOMMU (I/O virtualisation): Xen%s "
+                                          "gives PCI devices to PV and HVM guests, each domain's DMA confined",
+                                          version);
                 else if (m->xen_iommu == 0)
+                        /* Since Xen 4.12 libxl refuses every pci= and pci-attach without an IOMMU ("passthrough
+                         * not supported on this platform"), PV included; only patched toolstacks (Qubes) and
+                         * older Xen let a PV guest have a device without one. */
                         (void) doctor_add(r, "iommu", m->allow_unsafe_pv ? "warn" : "fail",
                                           "enable VT-d or AMD-Vi and boot Xen with iommu=1",
-                                          "Xen reports no IOMMU: only PV passthrough, which lets the guest reach "
-                                          "dom0's memory%s", m->allow_unsafe_pv ?
-                                          " (allowed: AllowUnsafePVPassthrough=yes)" : "");
+                                          "Xen reports no IOMMU: Xen%s's xl refuses PCI passthrough to any guest "
+                                          "(\"passthrough not supported on this platform\"); only an older Xen or a "
+                                          "patched toolstack gives a PV guest a device without one, and that guest "
+                                          "can reach dom0's memory%s", version, m->allow_unsafe_pv ?
+                                          " (passthrud allows it: AllowUnsafePVPassthrough=yes)" : "");
                 else
                         (void) doctor_add(r, "iommu", "warn", "install xl (xen-utils), or run 'xl dmesg | grep -i "
                                           "\"I/O virtualisation\"'", "Xen owns the IOMMU, and xl could not say "

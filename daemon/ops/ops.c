@@ -157,6 +157,8 @@ static void finish(Ops *o, Job *j, const PtError *refusal) {
 static void refresh_before_planning(Ops *o, const Job *j) {
         Model *m = o->model;
         _cleanup_strv_free_ char **members = NULL;
+        if (j->kind == JOB_START_GUEST || j->kind == JOB_ATTACH)
+                model_refresh_xen(m);
         if (j->kind == JOB_START_GUEST)
                 members = assignments_devices_of(&m->assignments, j->guest);
         else if (j->kind == JOB_RESET) {
