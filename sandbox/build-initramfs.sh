@@ -1,10 +1,13 @@
 #!/bin/sh
 # Builds the sandbox initramfs: busybox, the Debian kernel's modules for vfio-pci, pci-stub, xen-pciback and the
 # emulated devices, passthrud and ptctl with their libraries, dbus-daemon with a system-bus configuration, lspci
-# with pci.ids, jq, and the scenario scripts.   usage: build-initramfs.sh BUILD_DIR OUT_DIR
+# with pci.ids, jq, and the scenario scripts.   usage: build-initramfs.sh BUILD_DIR OUT_DIR [XEN_TOOLS]
+# With XEN_TOOLS (Debian's xl toolstack unpacked there) the dom0 also gets xl, xenstored, xenconsoled and their
+# libraries, and a PV domU to start: the same kernel and a small initramfs with xen-pcifront (domu-init).
 set -eu
 B=$(realpath "$1")
 OUT=$2
+XT=${3:-}
 here=$(dirname "$(realpath "$0")")
 KVER=$(ls /lib/modules | sort -V | tail -n 1)
 R="$OUT/rootfs"
@@ -68,6 +71,59 @@ printf 'root:x:0:\nnogroup:x:65534:\n' > "$R/etc/group"
 od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$R/etc/machine-id"
 install -m 0755 "$here/vm/init" "$R/init"
 cp "$here"/vm/*.sh "$R/sandbox/"
+
+if [ -n "$XT" ]; then
+	# xl and the daemons it needs, with their libraries (found in the unpacked tree first).
+	for b in xl xenstored xenconsoled xen-init-dom0; do
+		install -D -m 0755 "$XT/usr/lib/xen-4.17/bin/$b" "$R/usr/lib/xen-4.17/bin/$b"
+		LD_LIBRARY_PATH="$XT/usr/lib/x86_64-linux-gnu" ldd "$XT/usr/lib/xen-4.17/bin/$b" |
+			awk '/=> \// { print $3 }' | while read -r lib; do
+			dest=${lib#"$XT"}
+			[ -e "$R$dest" ] || install -D -m 0755 "$lib" "$R$dest"
+		done
+	done
+	ln -sf /usr/lib/xen-4.17/bin/xl "$R/usr/sbin/xl"
+	# glibc loads libgcc_s when a thread is cancelled (xl's do).
+	gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ { print $NF; exit }')
+	install -D -m 0644 "$gcc_s" "$R$gcc_s"
+	mkdir -p "$R/var/lib/xen" "$R/var/lib/xenstored" "$R/var/run/xen" "$R/var/run/xenstored" "$R/var/log/xen/console" \
+		"$R/etc/xen"
+	[ -f "$XT/etc/xen/xl.conf" ] && cp "$XT/etc/xen/xl.conf" "$R/etc/xen/xl.conf"
+	for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd; do
+		modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
+	done | sort -u | while read -r ko; do
+		install -D -m 0644 "$ko" "$R$ko"
+	done
+	depmod -b "$R" "$KVER"
+
+	# The PV domU: the same kernel, and busybox with xen-pcifront and the NIC drivers.
+	D="$OUT/domu-root"
+	rm -rf "$D"
+	mkdir -p "$D/bin" "$D/proc" "$D/sys" "$D/dev" "$D/tmp" "$D/lib/modules/$KVER"
+	cp /bin/busybox "$D/bin/busybox"
+	for applet in $("$D/bin/busybox" --list); do
+		[ -e "$D/bin/$applet" ] || ln -s busybox "$D/bin/$applet"
+	done
+	for m in xen-pcifront e1000 e1000e; do
+		modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
+	done | sort -u | while read -r ko; do
+		install -D -m 0644 "$ko" "$D$ko"
+	done
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		cp "/lib/modules/$KVER/$f" "$D/lib/modules/$KVER/"
+	done
+	depmod -b "$D" "$KVER"
+	install -m 0755 "$here/vm/domu-init" "$D/init"
+	mkdir -p "$R/sandbox/domu"
+	(cd "$D" && find . | cpio -o -H newc --quiet | gzip -1) > "$R/sandbox/domu/initrd.gz"
+	# The kernel as a gzipped ELF: Xen 4.17's domain builder cannot unpack the bzImage's XZ stream (its memory
+	# limit is below the 128 MiB dictionary Linux now uses), but reads gzip.
+	python3 - "/boot/vmlinuz-$KVER" <<'PY' | gzip -1 > "$R/sandbox/domu/vmlinuz"
+import lzma, sys
+image = open(sys.argv[1], 'rb').read()
+sys.stdout.buffer.write(lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(image[image.find(b'\xfd7zXZ\x00'):]))
+PY
+fi
 
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initramfs.cpio.gz"
 echo "$KVER" > "$OUT/kernel-version"

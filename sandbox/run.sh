@@ -57,7 +57,25 @@ if [ "${PT_NO_BUILD:-}" != 1 ]; then
 	fi
 	meson compile -C "$BUILD" >/dev/null
 fi
-"$top/sandbox/build-initramfs.sh" "$BUILD" "$OUT"
+if [ "$XEN" = 1 ]; then
+	# The xl toolstack for the dom0 and its domUs: Debian's packages, fetched with apt-get download and unpacked
+	# here (never installed on the host), kept until the package versions change.
+	XEN_TOOLS="$OUT/xen-tools"
+	pkgs="xen-utils-4.17 xen-utils-common xenstore-utils libxenmisc4.17 libxenstore4 libxencall1 libxenevtchn1
+		libxenforeignmemory1 libxengnttab1 libxentoollog1 libyajl2 libxenhypfs1 libxendevicemodel1 libxentoolcore1"
+	key=$(apt-cache policy $pkgs 2>/dev/null | awk '/Candidate:/ { print $2 }' | tr '\n' ' ')
+	if [ ! -x "$XEN_TOOLS/usr/lib/xen-4.17/bin/xl" ] || [ "$(cat "$XEN_TOOLS/.key" 2>/dev/null)" != "$key" ]; then
+		rm -rf "$XEN_TOOLS"
+		tmp=$(mktemp -d)
+		(cd "$tmp" && apt-get download -q $pkgs >/dev/null 2>&1 && for d in *.deb; do dpkg -x "$d" root; done)
+		mv "$tmp/root" "$XEN_TOOLS"
+		rm -rf "$tmp"
+		echo "$key" > "$XEN_TOOLS/.key"
+	fi
+	"$top/sandbox/build-initramfs.sh" "$BUILD" "$OUT" "$XEN_TOOLS"
+else
+	"$top/sandbox/build-initramfs.sh" "$BUILD" "$OUT"
+fi
 KVER=$(cat "$OUT/kernel-version")
 
 # The topology: a multifunction slot (multifunction=on on every function), a conventional pci-bridge with the
