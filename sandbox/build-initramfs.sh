@@ -118,7 +118,8 @@ if [ -n "$XT" ]; then
 	(cd "$D" && find . | cpio -o -H newc --quiet | gzip -1) > "$R/sandbox/domu/initrd.gz"
 	# The kernel as a gzipped ELF: Xen 4.17's domain builder cannot unpack the bzImage's XZ stream (its memory
 	# limit is below the 128 MiB dictionary Linux now uses), but reads gzip.
-	python3 - "/boot/vmlinuz-$KVER" <<'PY' | gzip -1 > "$R/sandbox/domu/vmlinuz"
+	py=$(command -v /usr/bin/python3 || command -v python3)
+	"$py" - "/boot/vmlinuz-$KVER" <<'PY' | gzip -1 > "$R/sandbox/domu/vmlinuz"
 import lzma, sys
 image = open(sys.argv[1], 'rb').read()
 sys.stdout.buffer.write(lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(image[image.find(b'\xfd7zXZ\x00'):]))
