@@ -118,10 +118,64 @@ static void test_hide_unhide(gconstpointer data) {
         harness_free(h);
 }
 
+/* What the udev helper says for an address, as the rule runs it at boot (exit 1: leave the device alone). */
+static int udev_override(Harness *h, const char *proc, const char *bdf, char **out) {
+        g_autofree char *state = g_build_filename(h->tmpdir, "state", NULL);
+        const char *argv[] = { g_getenv("PT_UDEV_OVERRIDE"), "--state-dir", state, "--proc-root", proc, bdf, NULL };
+        return harness_spawn(h, argv, NULL, out, NULL);
+}
+
+/* A host reboot with a guest running: its VMM died with the old boot, so at the first start after it the guest is
+ * stopped and its device goes home; a hidden device stays hidden; the udev helper no longer keeps the guest's
+ * device from its driver; the guest starts again at the first try. */
+static void test_reboot(gconstpointer data) {
+        Harness *h = harness_new("standard.topo");
+        g_autofree char *proc = g_build_filename(h->tmpdir, "proc", NULL);
+        g_autofree char *random = g_build_filename(proc, "sys", "kernel", "random", NULL);
+        g_autofree char *boot_id = g_build_filename(random, "boot_id", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(random, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(boot_id, "9c5a0b7e-0000-4000-8000-000000000001\n", -1, NULL));
+        const char *args[] = { "--proc-root", proc, NULL };
+        harness_start_daemon(h, args);
+        harness_ptctl_ok(h, "hide", "00:19.0", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "02:00.0", NULL);
+        harness_ptctl_ok(h, "start", "g1", NULL);
+        g_autofree char *before = NULL;
+        g_assert_cmpint(udev_override(h, proc, "0000:02:00.0", &before), ==, 0);
+        g_assert_cmpstr(before, ==, "vfio-pci\n");
+        harness_stop_daemon(h);
+
+        /* The reboot: a new boot id. The udev helper already knows the guest is not running in it. */
+        g_assert_true(g_file_set_contents(boot_id, "9c5a0b7e-0000-4000-8000-000000000002\n", -1, NULL));
+        g_autofree char *stale = NULL, *hidden = NULL;
+        g_assert_cmpint(udev_override(h, proc, "0000:02:00.0", &stale), ==, 1);
+        g_assert_cmpint(udev_override(h, proc, "0000:00:19.0", &hidden), ==, 0);
+        g_assert_cmpstr(hidden, ==, "vfio-pci\n");
+
+        harness_start_daemon(h, args);
+        g_autofree char *state = harness_guest_state(h, "g1");
+        g_assert_cmpstr(state, ==, "stopped");
+        harness_assert_driver(h, "0000:02:00.0", "nvme", NULL);
+        harness_assert_driver(h, "0000:00:19.0", "vfio-pci", "vfio-pci");
+        g_autofree char *log = NULL;
+        g_assert_true(g_file_get_contents(h->daemon_log, &log, NULL, NULL));
+        g_assert_nonnull(strstr(log, "Guest g1 was running before the host rebooted; it is stopped now"));
+        harness_ptctl_ok(h, "start", "g1", NULL);
+        harness_ptctl_ok(h, "stop", "g1", NULL);
+        /* A restart in the same boot changes nothing. */
+        harness_ptctl_ok(h, "start", "g1", NULL);
+        harness_stop_daemon(h);
+        harness_start_daemon(h, args);
+        g_autofree char *again = harness_guest_state(h, "g1");
+        g_assert_cmpstr(again, ==, "running");
+        harness_free(h);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_data_func("/recovery/start", NULL, test_start);
         g_test_add_data_func("/recovery/stop", NULL, test_stop);
         g_test_add_data_func("/recovery/hide-unhide", NULL, test_hide_unhide);
+        g_test_add_data_func("/recovery/reboot", NULL, test_reboot);
         return harness_run();
 }

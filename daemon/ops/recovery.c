@@ -123,6 +123,24 @@ int plan_recovery(const Model *m, Job *j, const StoredOperation *ops, size_t n_o
         return 0;
 }
 
+/* A guest running in an earlier boot is not running in this one: settled as stopped before the journal is looked
+ * at, so the recovery below sends its devices home like those of any stopped guest. */
+static int settle_earlier_boot(Model *m) {
+        _cleanup_free_ char *rel = pt_path_join(m->proc_root, "sys/kernel/random/boot_id"), *boot_id = NULL;
+        _cleanup_strv_free_ char **stopped = NULL;
+        if (!rel || sysfs_read_string("/", rel, &boot_id) < 0) {
+                log_warning("Cannot read the boot id from %s; running guests are taken as this boot's", strempty(rel));
+                return 0;
+        }
+        int r = store_settle_boot(m->store, boot_id, &stopped);
+        if (r < 0)
+                return log_error_errno(r, "Failed to record the boot: %m");
+        for (char **g = stopped; g && *g; g++)
+                pt_log_full(LOG_NOTICE, PT_MESSAGE_REBOOTED, NULL, *g, NULL, "Guest %s was running before the host "
+                            "rebooted; it is stopped now and its devices go back to the host", *g);
+        return stopped ? model_reload_records(m) : 0;
+}
+
 int ops_recover(Ops *o) {
         Model *m = o->model;
         _cleanup_(job_freep) Job *j = NULL;
@@ -133,6 +151,8 @@ int ops_recover(Ops *o) {
 
         if (!m->store)
                 return 0;
+        if ((r = settle_earlier_boot(m)) < 0)
+                return r;
         r = store_load_operations(m->store, &ops, &n_ops);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the operation journal: %m");

@@ -344,3 +344,42 @@ int store_save_hotplug_window(Store *s, const char *address, const uint64_t *sta
         }
         return 0;
 }
+
+int store_get_boot_id(Store *s, char **ret) {
+        sqlite3_stmt *st = NULL;
+        int r = store_statement(s, "SELECT value FROM host WHERE key = 'boot_id'", &st);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(st);
+        *ret = rc == SQLITE_ROW ? column_dup(st, 0) : NULL;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return sql_error(s, rc, "reading the boot id");
+        return rc == SQLITE_ROW && !*ret ? -ENOMEM : 0;
+}
+
+int store_settle_boot(Store *s, const char *boot_id, char ***ret_stopped) {
+        _cleanup_free_ char *before = NULL;
+        _cleanup_strv_free_ char **running = NULL;
+        int r = store_get_boot_id(s, &before);
+        if (r < 0)
+                return r;
+        bool other = before && !streq(before, boot_id);
+        if (other && (r = store_load_running(s, &running)) < 0)
+                return r;
+        if ((r = store_begin(s)) < 0)
+                return r;
+        if (other)
+                r = change(s, "UPDATE guests SET running = 0 WHERE running", "settling an earlier boot", NULL, NULL);
+        if (r >= 0)
+                r = change(s, "INSERT OR REPLACE INTO host (key, value) VALUES ('boot_id', ?)", "recording the boot",
+                           boot_id, NULL);
+        if (r < 0) {
+                (void) store_exec(s, "ROLLBACK");
+                return r;
+        }
+        if ((r = store_commit(s)) < 0)
+                return r;
+        *ret_stopped = TAKE_PTR(running);
+        return 0;
+}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "passthru/pt-macros.h"
+#include <stdbool.h>
 #include "pt-util.h"
 #include "store.h"
 
@@ -25,7 +26,8 @@ static int lookup(sqlite3 *db, const char *sql, const char *bdf, char **ret) {
         return r;
 }
 
-int store_lookup_override(const char *state_dir, const char *bdf, char **ret_stub, char **ret_error) {
+int store_lookup_override(const char *state_dir, const char *bdf, const char *boot_id, char **ret_stub,
+                          char **ret_error) {
         _cleanup_free_ char *path = pt_path_join(state_dir, "passthru.db");
         if (!path)
                 return -ENOMEM;
@@ -41,7 +43,11 @@ int store_lookup_override(const char *state_dir, const char *bdf, char **ret_stu
         }
         sqlite3_busy_timeout(db, 2000);
         int r = lookup(db, "SELECT driver FROM hidden WHERE address = ?", bdf, ret_stub);
-        if (r == 0)
+        /* A guest marked running in another boot is not running: its devices go to their host drivers. */
+        _cleanup_free_ char *recorded = NULL;
+        bool same_boot = !boot_id || lookup(db, "SELECT value FROM host WHERE key = ?", "boot_id", &recorded) <= 0 ||
+                         streq(recorded, boot_id);
+        if (r == 0 && same_boot)
                 r = lookup(db, "SELECT h.stub FROM holds h JOIN guests g ON g.name = h.holder "
                                "WHERE h.address = ? AND g.running", bdf, ret_stub);
         sqlite3_close(db);

@@ -60,6 +60,11 @@ static const char *const migrations[] = {
         "  address TEXT NOT NULL,"
         "  at INTEGER NOT NULL);"
         "CREATE INDEX hotplug_events_address ON hotplug_events (address);",
+        /* 5: facts about the host itself: the boot the running state belongs to (a guest running before a reboot
+         * is not running after it) */
+        "CREATE TABLE host ("
+        "  key TEXT PRIMARY KEY,"
+        "  value TEXT NOT NULL);",
 };
 
 int sql_error(Store *s, int rc, const char *what) {

@@ -11,7 +11,7 @@
  * synchronous=FULL, so an acknowledged change survives a crash or power loss, and a half-done one never shows. */
 typedef struct Store Store;
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* What identifies the hardware an assignment was made for; checked against what sits at the address now. */
 typedef struct StoredIdentity {
@@ -121,8 +121,16 @@ int store_save_hotplug_window(Store *s, const char *address, const uint64_t *sta
 int store_begin(Store *s);
 int store_commit(Store *s);
 
+/* The boot (/proc/sys/kernel/random/boot_id) the running state belongs to: NULL in *ret when never recorded. */
+int store_get_boot_id(Store *s, char **ret);
+/* Another boot now: every guest recorded running is stopped (their names in *ret_stopped), and the boot is
+ * recorded, in one transaction. The same boot: only recorded. */
+int store_settle_boot(Store *s, const char *boot_id, char ***ret_stopped);
+
 /* For the udev helper, read-only and without opening the store for writing: the stub a device at bdf must get as
- * its driver_override (a hidden address, or a device held for a running guest). 1 and *ret_stub when it has one,
+ * its driver_override (a hidden address, or a device held for a guest running in this boot: boot_id, when the
+ * database says which boot that was; a guest of an earlier boot is not running). 1 and *ret_stub when it has one,
  * 0 when not (no database: nothing is hidden), a negative errno (and *ret_error) when the database cannot be
  * read. */
-int store_lookup_override(const char *state_dir, const char *bdf, char **ret_stub, char **ret_error);
+int store_lookup_override(const char *state_dir, const char *bdf, const char *boot_id, char **ret_stub,
+                          char **ret_error);

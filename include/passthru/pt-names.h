@@ -91,3 +91,4 @@
 #define PT_MESSAGE_HIDDEN       "4c1f6a3e8b2d4b0f9a7e51c2d3b4a514"
 #define PT_MESSAGE_UNHIDDEN     "4c1f6a3e8b2d4b0f9a7e51c2d3b4a515"
 #define PT_MESSAGE_INSECURE     "4c1f6a3e8b2d4b0f9a7e51c2d3b4a516"
+#define PT_MESSAGE_REBOOTED     "4c1f6a3e8b2d4b0f9a7e51c2d3b4a517"
