@@ -11,6 +11,7 @@
 void guest_info_free(GuestInfo *g) {
         free(g->name);
         free(g->state);
+        free(g->owner);
         pt_strv_free(g->devices);
         for (size_t i = 0; i < g->n_items; i++) {
                 free(g->items[i].address);
@@ -30,6 +31,7 @@ int guest_info_read(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *e
         *g = (GuestInfo) {};
         if ((r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Name", error, &g->name)) < 0 ||
             (r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "State", error, &g->state)) < 0 ||
+            (r = sd_bus_get_property_string(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Owner", error, &g->owner)) < 0 ||
             (r = sd_bus_get_property_strv(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Devices", error, &g->devices)) < 0)
                 return r;
         r = sd_bus_get_property(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "Assignments", error, &reply, "a(sbbisssss)");

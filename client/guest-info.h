@@ -6,7 +6,7 @@
 
 /* A guest as ptctl reads it from org.passthru1.Guest. */
 typedef struct GuestInfo {
-        char *name, *state;
+        char *name, *state, *owner;
         char **devices;
         struct {
                 char *address, *options, *problem, *driver, *reset_policy, *state;

@@ -98,6 +98,8 @@ static void print_guest_json(PtJson *j, const GuestInfo *g) {
         pt_json_string(j, g->name);
         pt_json_key(j, "state");
         pt_json_string(j, g->state);
+        pt_json_key(j, "owner");
+        pt_json_string(j, isempty(g->owner) ? NULL : g->owner);
         pt_json_key(j, "devices");
         pt_json_begin_array(j);
         for (size_t i = 0; i < g->n_items; i++) {
@@ -211,7 +213,8 @@ int ptctl_cmd_guest(PtctlContext *ctx, int argc, char *argv[]) {
                 print_guest_json(&j, &g);
                 pt_json_finish(&j);
         } else {
-                printf("Guest %s (%s)\n", g.name, g.state);
+                printf("Guest %s (%s)%s%s\n", g.name, g.state, isempty(g.owner) ? "" : ", owner ",
+                       strempty(g.owner));
                 for (size_t i = 0; i < g.n_items; i++) {
                         printf("  %s  %-8s %s on %s%s, reset %s", g.items[i].address, g.items[i].state,
                                g.items[i].managed ? "managed" : "unmanaged", g.items[i].driver,

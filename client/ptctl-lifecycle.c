@@ -33,15 +33,64 @@ static int no_options(const char *command, int argc, char *argv[], int want, con
         return 0;
 }
 
+/* Manager.SetOwner: the guest leased to process pid. */
+static int set_owner(sd_bus *bus, const char *guest, uint32_t pid) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "SetOwner");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sa{sv}", guest, 1, "pid", "u", pid);
+        if (r < 0)
+                return ptctl_report_error(NULL, r, "building the request failed");
+        return call("leasing the guest to its owner failed", m, bus, &reply);
+}
+
+static int parse_pid(const char *command, const char *s, uint32_t *ret) {
+        char *end;
+        unsigned long v = strtoul(s, &end, 10);
+        if (!*s || *end || v == 0 || v > 0x7fffffff)
+                return ptctl_usage_error(command, "--pid takes a process ID, not '%s'", s);
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int ptctl_cmd_set_owner(PtctlContext *ctx, int argc, char *argv[]) {
+        static const struct option options[] = { { "pid", required_argument, NULL, 'p' }, {} };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        uint32_t pid = 0;
+        int c, r;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case 'p':
+                        if ((r = parse_pid("set-owner", optarg, &pid)) != 0)
+                                return r;
+                        break;
+                default: return ptctl_usage_error("set-owner", "unknown option");
+                }
+        if (argc - optind != 1 || !pid)
+                return ptctl_usage_error("set-owner", "set-owner GUEST --pid PID");
+        if (!(bus = ptctl_bus()))
+                return PTCTL_EXIT_FAILED;
+        r = set_owner(bus, argv[optind], pid);
+        if (r == PTCTL_EXIT_OK)
+                printf("Guest %s is leased to pid %u\n", argv[optind], pid);
+        return r;
+}
+
 int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]) {
-        static const struct option options[] = { { "json", no_argument, NULL, 'j' }, {} };
+        static const struct option options[] = { { "json", no_argument, NULL, 'j' },
+                                                  { "pid", required_argument, NULL, 'p' }, {} };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        uint32_t pid = 0;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "j", options, NULL)) >= 0)
                 switch (c) {
                 case 'j': ctx->json = true; break;
+                case 'p':
+                        if ((r = parse_pid("start", optarg, &pid)) != 0)
+                                return r;
+                        break;
                 default: return ptctl_usage_error("start", "unknown option");
                 }
         if (argc - optind != 1)
@@ -56,6 +105,9 @@ int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]) {
                 return ptctl_report_error(NULL, r, "building the request failed");
         r = call("starting the guest failed", m, bus, &reply);
         if (r != PTCTL_EXIT_OK)
+                return r;
+        /* Its owner: once started, the guest is stopped by passthrud should the owner end without a stop. */
+        if (pid && (r = set_owner(bus, guest, pid)) != PTCTL_EXIT_OK)
                 return r;
 
         PtJson j;

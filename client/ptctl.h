@@ -29,6 +29,7 @@ int ptctl_cmd_unassign(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_guests(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_guest(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_config(PtctlContext *ctx, int argc, char *argv[]);
+int ptctl_cmd_set_owner(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_stop(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_reset(PtctlContext *ctx, int argc, char *argv[]);

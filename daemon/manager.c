@@ -107,6 +107,8 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         udev_watch_free(m->udev);
+        m->leases = leases_free(m->leases);
+        m->bus.leases = NULL;
         /* The job under way finishes and its caller hears, before the bus goes. */
         m->ops = ops_free(m->ops);
         m->bus.ops = NULL;
@@ -168,6 +170,12 @@ int manager_start(Manager *m) {
         r = ops_recover(m->ops);
         if (r < 0)
                 return r;
+        /* Owners that ended while passthrud was down have their guests stopped now. */
+        r = leases_new(m->ops, m->event, &m->leases);
+        if (r < 0)
+                return r;
+        m->bus.leases = m->leases;
+        leases_watch_all(m->leases);
 
         r = sd_bus_open_system(&m->bus.bus);
         if (r < 0)

@@ -6,6 +6,7 @@
 #include "bus.h"
 #include "daemon-config.h"
 #include "model.h"
+#include "leases.h"
 #include "ops.h"
 #include "udev-watch.h"
 
@@ -32,6 +33,7 @@ typedef struct Manager {
         uint64_t write_timeout_usec;
         Model *model;
         Ops *ops;
+        Leases *leases;
         Bus bus;
         UdevWatch *udev;
 } Manager;

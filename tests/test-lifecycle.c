@@ -4,6 +4,9 @@
  * group viability, and pciback in a Xen dom0. */
 #include <string.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "harness.h"
 
 typedef HarnessFixture Fixture;
@@ -112,6 +115,32 @@ static void test_libvirt_hook(Fixture *f, gconstpointer data) {
         harness_assert_driver(h, "0000:02:00.0", "vfio-pci", "vfio-pci");
         assert_guest(h, "vm1", "running");
         g_assert_cmpint(hook(h, "vm1", "started", NULL), ==, 0);
+        /* With the pid libvirt records for QEMU, "started" leases the guest to it: QEMU killed with no release,
+         * passthrud stops the guest. */
+        g_autofree char *run = g_build_filename(h->tmpdir, "libvirt-qemu", NULL);
+        g_autofree char *pidfile = g_build_filename(run, "vm1.pid", NULL);
+        const char *sleeper[] = { "/bin/sleep", "600", NULL };
+        GPid qemu;
+        g_assert_true(g_spawn_async(NULL, (char **) sleeper, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &qemu, NULL));
+        g_assert_cmpint(g_mkdir_with_parents(run, 0755), ==, 0);
+        g_autofree char *pidtext = g_strdup_printf("%d", (int) qemu);
+        g_assert_true(g_file_set_contents(pidfile, pidtext, -1, NULL));
+        g_autofree char *script = g_build_filename(g_getenv("PT_SOURCE_DIR"), "toolstack", "libvirt-hook-qemu", NULL);
+        g_autofree char *cmd = g_strdup_printf("PT_LIBVIRT_RUN_DIR='%s' exec '%s' vm1 started begin -", run, script);
+        const char *started[] = { "/bin/sh", "-c", cmd, NULL };
+        g_assert_cmpint(harness_spawn(h, started, NULL, NULL, NULL), ==, 0);
+        kill(qemu, SIGKILL);
+        waitpid(qemu, NULL, 0);
+        for (int i = 0; i < 500; i++) {
+                g_autofree char *now = harness_guest_state(h, "vm1");
+                if (g_strcmp0(now, "stopped") == 0)
+                        break;
+                g_usleep(20000);
+        }
+        assert_guest(h, "vm1", "stopped");
+        harness_assert_driver(h, "0000:02:00.0", "nvme", NULL);
+        /* libvirt's release comes later, or never: nothing left to do. */
+        g_assert_cmpint(hook(h, "vm1", "prepare", NULL), ==, 0);
         g_assert_cmpint(hook(h, "vm1", "release", NULL), ==, 0);
         harness_assert_driver(h, "0000:02:00.0", "nvme", NULL);
         assert_guest(h, "vm1", "stopped");

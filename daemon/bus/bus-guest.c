@@ -5,6 +5,8 @@
 
 #include "bus-guest.h"
 #include "log.h"
+#include "process.h"
+#include "pt-util.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
 #include "pt-util.h"
@@ -62,11 +64,27 @@ static int property_get_assignments(sd_bus *bus, const char *path, const char *i
         return sd_bus_message_close_container(reply);
 }
 
+/* "pid 1234 (qemu-system-x86), alive" or "... ended"; "" without a lease. */
+static int property_get_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        _cleanup_free_ char *name = name_from_path(path), *comm = NULL, *text = NULL;
+        const StoredLease *lease = name ? records_find_lease(&b->model->records, name) : NULL;
+        if (!lease)
+                return sd_bus_message_append(reply, "s", "");
+        bool gone = pt_strv_contains(b->model->records.owners_gone, name) ||
+                    process_comm(b->model->proc_root, (pid_t) lease->pid, &comm) < 0;
+        if (asprintf(&text, "pid %u (%s), %s", lease->pid, comm ? comm : "?", gone ? "ended" : "alive") < 0)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "s", text);
+}
+
 static const sd_bus_vtable guest_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Devices", "as", property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Owner", "s", property_get_owner, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("Assignments", "a(sbbisssss)", property_get_assignments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };

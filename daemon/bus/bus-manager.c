@@ -264,6 +264,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("DetachDevice", "ss", SD_BUS_PARAM(guest) SD_BUS_PARAM(device), NULL, ,
                                  bus_method_detach_device, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("SetOwner", "sa{sv}", SD_BUS_PARAM(guest) SD_BUS_PARAM(owner), NULL, ,
+                                 bus_method_set_owner, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("CanMigrate", "s", SD_BUS_PARAM(guest), "bs", SD_BUS_PARAM(can)
                                  SD_BUS_PARAM(reason), method_can_migrate, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Doctor", "s", SD_BUS_PARAM(guest), "a(ssss)", SD_BUS_PARAM(checks),

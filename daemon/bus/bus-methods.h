@@ -13,3 +13,4 @@ int bus_method_hide(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_unhide(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_attach_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_detach_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int bus_method_set_owner(sd_bus_message *msg, void *userdata, sd_bus_error *error);

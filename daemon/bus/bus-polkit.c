@@ -35,6 +35,7 @@ static const struct {
         { "Unhide", PT_ACTION_MANAGE },
         { "AttachDevice", PT_ACTION_MANAGE },
         { "DetachDevice", PT_ACTION_MANAGE },
+        { "SetOwner", PT_ACTION_MANAGE },
 };
 
 const char *bus_method_action(const char *member) {

@@ -3,6 +3,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "leases.h"
 #include "model.h"
 #include "ops.h"
 
@@ -16,6 +17,7 @@ typedef struct Bus {
         sd_bus *bus;
         Model *model;
         Ops *ops;
+        Leases *leases;
         Authorizer *auth;
 } Bus;
 

@@ -19,10 +19,18 @@ static void hidden_free(StoredHidden *h, size_t n) {
         free(h);
 }
 
+static void leases_free(StoredLease *l, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                stored_lease_done(&l[i]);
+        free(l);
+}
+
 void records_done(Records *r) {
         holds_free(r->holds, r->n_holds);
         hidden_free(r->hidden, r->n_hidden);
         pt_strv_free(r->running_guests);
+        leases_free(r->leases, r->n_leases);
+        pt_strv_free(r->owners_gone);
         pt_strv_free(r->stuck);
         pt_strv_free(r->failed);
         *r = (Records) {};
@@ -33,15 +41,22 @@ int records_load(Records *r, Store *s) {
         StoredHidden *hidden = NULL;
         size_t n_holds = 0, n_hidden = 0;
         char **running = NULL;
+        StoredLease *leases = NULL;
+        size_t n_leases = 0;
         int k;
 
         if ((k = store_load_holds(s, &holds, &n_holds)) < 0)
                 return k;
-        if ((k = store_load_hidden(s, &hidden, &n_hidden)) < 0 || (k = store_load_running(s, &running)) < 0) {
+        if ((k = store_load_hidden(s, &hidden, &n_hidden)) < 0 || (k = store_load_running(s, &running)) < 0 ||
+            (k = store_load_leases(s, &leases, &n_leases)) < 0) {
                 holds_free(holds, n_holds);
                 hidden_free(hidden, n_hidden);
+                pt_strv_free(running);
                 return k;
         }
+        leases_free(r->leases, r->n_leases);
+        r->leases = leases;
+        r->n_leases = n_leases;
         holds_free(r->holds, r->n_holds);
         hidden_free(r->hidden, r->n_hidden);
         pt_strv_free(r->running_guests);
@@ -69,6 +84,13 @@ const StoredHidden *records_find_hidden(const Records *r, const char *bdf) {
 
 bool records_guest_running(const Records *r, const char *guest) {
         return guest && pt_strv_contains(r->running_guests, guest);
+}
+
+const StoredLease *records_find_lease(const Records *r, const char *guest) {
+        for (size_t i = 0; i < r->n_leases; i++)
+                if (streq(r->leases[i].guest, guest))
+                        return &r->leases[i];
+        return NULL;
 }
 
 bool records_stuck(const Records *r, const char *bdf) {

@@ -16,6 +16,9 @@ typedef struct Records {
         StoredHidden *hidden;
         size_t n_hidden;
         char **running_guests;
+        StoredLease *leases;
+        size_t n_leases;
+        char **owners_gone;             /* guests whose owner ended (in memory: what the lease watch saw) */
         char **stuck, **failed;
 } Records;
 
@@ -25,6 +28,7 @@ int records_load(Records *r, Store *s);
 const StoredHold *records_find_hold(const Records *r, const char *bdf);
 const StoredHidden *records_find_hidden(const Records *r, const char *bdf);
 bool records_guest_running(const Records *r, const char *guest);
+const StoredLease *records_find_lease(const Records *r, const char *guest);
 bool records_stuck(const Records *r, const char *bdf);
 bool records_failed(const Records *r, const char *bdf);
 void records_set_stuck(Records *r, const char *bdf, bool stuck);

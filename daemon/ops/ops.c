@@ -118,6 +118,11 @@ static void finish(Ops *o, Job *j, const PtError *refusal) {
                 j->on_done(j, j->error ? &e : NULL, j->userdata);
 
         int r;
+        /* A stopped guest has no owner any more: the lease ends with it. */
+        if (j->kind == JOB_STOP_GUEST && m->store && (r = store_drop_lease(m->store, j->guest)) < 0)
+                log_warning_errno(r, "Failed to drop the lease of guest %s: %m", j->guest);
+        if (j->kind == JOB_STOP_GUEST)
+                pt_strv_set(&m->records.owners_gone, j->guest, false);
         if (j->kind == JOB_ATTACH || j->kind == JOB_DETACH) {
                 r = model_reload_assignments(m);
                 if (r < 0)

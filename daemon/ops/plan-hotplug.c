@@ -41,6 +41,9 @@ int plan_attach(const Model *m, Job *j, PtError *e) {
                                     a->stored.guest);
         /* A guest passthrud has no devices for is taken to be running (it was started without passthrough); one
          * with devices that is not running gets them at its start instead. */
+        if (pt_strv_contains(m->records.owners_gone, j->guest))
+                return pt_error_set(e, PT_ERR_GUEST_NOT_RUNNING, "the owner of guest %s has ended; it is being "
+                                    "stopped, not given devices", j->guest);
         if (assignments_has_guest(&m->assignments, j->guest) && !records_guest_running(&m->records, j->guest))
                 return pt_error_set(e, PT_ERR_GUEST_NOT_RUNNING, "guest %s is not running; 'ptctl assign' gives it "
                                     "the device at its start", j->guest);

@@ -371,6 +371,8 @@ int store_settle_boot(Store *s, const char *boot_id, char ***ret_stopped) {
                 return r;
         if (other)
                 r = change(s, "UPDATE guests SET running = 0 WHERE running", "settling an earlier boot", NULL, NULL);
+        if (other && r >= 0)
+                r = change(s, "DELETE FROM leases", "dropping the leases of an earlier boot", NULL, NULL);
         if (r >= 0)
                 r = change(s, "INSERT OR REPLACE INTO host (key, value) VALUES ('boot_id', ?)", "recording the boot",
                            boot_id, NULL);
@@ -382,4 +384,66 @@ int store_settle_boot(Store *s, const char *boot_id, char ***ret_stopped) {
                 return r;
         *ret_stopped = TAKE_PTR(running);
         return 0;
+}
+
+void stored_lease_done(StoredLease *l) {
+        free(l->guest);
+        free(l->domain);
+        *l = (StoredLease) {};
+}
+
+int store_load_leases(Store *s, StoredLease **ret, size_t *n) {
+        sqlite3_stmt *st = NULL;
+        StoredLease *l = NULL;
+        size_t count = 0;
+        int rc, r = store_statement(s, "SELECT guest, pid, start_time, domain FROM leases ORDER BY guest", &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                StoredLease *grown = realloc(l, (count + 1) * sizeof(StoredLease));
+                if (!grown) {
+                        r = -ENOMEM;
+                        break;
+                }
+                l = grown;
+                l[count] = (StoredLease) { .guest = column_dup(st, 0), .pid = (uint32_t) sqlite3_column_int64(st, 1),
+                                           .start_time = (uint64_t) sqlite3_column_int64(st, 2),
+                                           .domain = column_dup(st, 3) };
+                if (!l[count++].guest || !l[count - 1].domain) {
+                        r = -ENOMEM;
+                        break;
+                }
+        }
+        sqlite3_reset(st);
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = sql_error(s, rc, "reading leases");
+        if (r < 0) {
+                for (size_t i = 0; i < count; i++)
+                        stored_lease_done(&l[i]);
+                free(l);
+                return r;
+        }
+        *ret = l;
+        *n = count;
+        return 0;
+}
+
+int store_set_lease(Store *s, const StoredLease *l) {
+        sqlite3_stmt *st = NULL;
+        int r = store_statement(s, "INSERT OR REPLACE INTO leases (guest, pid, start_time, domain, since) "
+                                   "VALUES (?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER))", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, l->guest, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, l->pid);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) l->start_time);
+        sqlite3_bind_text(st, 4, l->domain ? l->domain : "", -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : sql_error(s, rc, "recording a lease");
+}
+
+int store_drop_lease(Store *s, const char *guest) {
+        int r = change(s, "DELETE FROM leases WHERE guest = ?", "dropping a lease", guest, NULL);
+        return r < 0 ? r : 0;
 }

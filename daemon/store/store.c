@@ -61,10 +61,17 @@ static const char *const migrations[] = {
         "  at INTEGER NOT NULL);"
         "CREATE INDEX hotplug_events_address ON hotplug_events (address);",
         /* 5: facts about the host itself: the boot the running state belongs to (a guest running before a reboot
-         * is not running after it) */
+         * is not running after it); and the owner each running guest is leased to (its VMM process, or its Xen
+         * domain) */
         "CREATE TABLE host ("
         "  key TEXT PRIMARY KEY,"
-        "  value TEXT NOT NULL);",
+        "  value TEXT NOT NULL);"
+        "CREATE TABLE leases ("
+        "  guest TEXT PRIMARY KEY REFERENCES guests(name),"
+        "  pid INTEGER NOT NULL DEFAULT 0,"
+        "  start_time INTEGER NOT NULL DEFAULT 0,"
+        "  domain TEXT NOT NULL DEFAULT '',"
+        "  since INTEGER NOT NULL);",
 };
 
 int sql_error(Store *s, int rc, const char *what) {

@@ -121,6 +121,19 @@ int store_save_hotplug_window(Store *s, const char *address, const uint64_t *sta
 int store_begin(Store *s);
 int store_commit(Store *s);
 
+/* The owner a running guest is leased to: a VMM process (pid, and its start time in clock ticks since boot, so a
+ * reused PID is never taken for it), or a Xen domain by name. */
+typedef struct StoredLease {
+        char *guest;
+        uint32_t pid;
+        uint64_t start_time;
+        char *domain;           /* "" for a process */
+} StoredLease;
+void stored_lease_done(StoredLease *l);
+int store_load_leases(Store *s, StoredLease **ret, size_t *n);
+int store_set_lease(Store *s, const StoredLease *l);
+int store_drop_lease(Store *s, const char *guest);   /* 0 also when there was none */
+
 /* The boot (/proc/sys/kernel/random/boot_id) the running state belongs to: NULL in *ret when never recorded. */
 int store_get_boot_id(Store *s, char **ret);
 /* Another boot now: every guest recorded running is stopped (their names in *ret_stopped), and the boot is

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "leases.h"
+#include "log.h"
+#include "passthru/pt-macros.h"
+#include "passthru/pt-names.h"
+#include "planning.h"
+#include "process.h"
+#include "pt-util.h"
+
+typedef struct Watch {
+        Leases *owner;
+        char *guest;
+        pid_t pid;
+        sd_event_source *source;
+        struct Watch *next;
+} Watch;
+
+struct Leases {
+        Ops *ops;
+        sd_event *event;
+        Watch *watches;
+};
+
+int leases_new(Ops *ops, sd_event *event, Leases **ret) {
+        Leases *l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        l->ops = ops;
+        l->event = sd_event_ref(event);
+        *ret = l;
+        return 0;
+}
+
+static Watch *watch_free(Watch *w) {
+        Watch *next = w->next;
+        sd_event_source_disable_unref(w->source); /* closes the pidfd */
+        free(w->guest);
+        free(w);
+        return next;
+}
+
+Leases *leases_free(Leases *l) {
+        if (!l)
+                return NULL;
+        for (Watch *w = l->watches; w;)
+                w = watch_free(w);
+        sd_event_unref(l->event);
+        free(l);
+        return NULL;
+}
+
+static void unwatch(Leases *l, Watch *gone) {
+        for (Watch **p = &l->watches; *p; p = &(*p)->next)
+                if (*p == gone) {
+                        *p = watch_free(gone);
+                        return;
+                }
+}
+
+/* The owner is gone and the guest was not stopped: passthrud stops it, once (a stop already asked for, or under
+ * way, is that stop). */
+static void owner_gone(Leases *l, const char *guest, pid_t pid, const char *how) {
+        Model *m = l->ops->model;
+        pt_strv_set(&m->records.owners_gone, guest, true);
+        const char *state = ops_guest_state(l->ops, guest);
+        bool stopping = streq(state, PT_GUEST_STOPPING);
+        for (Job *j = l->ops->queue; j && !stopping; j = j->next)
+                stopping = j->kind == JOB_STOP_GUEST && j->guest && streq(j->guest, guest);
+        if (!records_guest_running(&m->records, guest) || stopping) {
+                pt_log_full(LOG_INFO, PT_MESSAGE_OWNER_GONE, NULL, guest, NULL, "Owner of guest %s (pid %d) %s; the "
+                            "guest is %s already", guest, (int) pid, how, stopping ? "being stopped" : state);
+                return;
+        }
+        pt_log_full(LOG_WARNING, PT_MESSAGE_OWNER_GONE, NULL, guest, NULL, "Owner of guest %s (pid %d) %s without "
+                    "stopping it; stopping the guest: its devices go back to the host", guest, (int) pid, how);
+        Job *j = job_new(JOB_STOP_GUEST, guest);
+        if (!j) {
+                log_error("Out of memory stopping guest %s", guest);
+                return;
+        }
+        ops_submit(l->ops, j);
+}
+
+static int on_owner_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Watch *w = userdata;
+        Leases *l = w->owner;
+        _cleanup_free_ char *guest = strdup(w->guest);
+        pid_t pid = w->pid;
+        const StoredLease *lease = guest ? records_find_lease(&l->ops->model->records, guest) : NULL;
+        unwatch(l, w);
+        /* A lease since replaced or ended: not this watch's business any more. */
+        if (lease && lease->pid == (uint32_t) pid)
+                owner_gone(l, guest, pid, "exited");
+        return 0;
+}
+
+static int watch(Leases *l, const char *guest, pid_t pid) {
+        int fd = process_pidfd(pid);
+        if (fd < 0)
+                return fd;
+        Watch *w = calloc(1, sizeof(*w));
+        if (!w || !(w->guest = strdup(guest))) {
+                free(w);
+                close(fd);
+                return -ENOMEM;
+        }
+        w->owner = l;
+        w->pid = pid;
+        int r = sd_event_add_io(l->event, &w->source, fd, EPOLLIN, on_owner_exit, w);
+        if (r < 0) {
+                close(fd);
+                free(w->guest);
+                free(w);
+                return r;
+        }
+        (void) sd_event_source_set_io_fd_own(w->source, true);
+        w->next = l->watches;
+        l->watches = w;
+        return 0;
+}
+
+/* The process with this pid is the one the lease names, still: same start time. */
+static bool alive(Leases *l, const StoredLease *lease) {
+        uint64_t start = 0;
+        return process_start_time(l->ops->model->proc_root, (pid_t) lease->pid, &start) >= 0 &&
+               start == lease->start_time;
+}
+
+void leases_watch_all(Leases *l) {
+        Model *m = l->ops->model;
+        /* Copied: stopping a guest reloads the records. */
+        size_t n = m->records.n_leases;
+        _cleanup_strv_free_ char **guests = NULL;
+        for (size_t i = 0; i < n; i++)
+                (void) pt_strv_push(&guests, strdup(m->records.leases[i].guest));
+        for (char **g = guests; g && *g; g++) {
+                const StoredLease *lease = records_find_lease(&m->records, *g);
+                if (!lease || !isempty(lease->domain))
+                        continue;
+                pid_t pid = (pid_t) lease->pid;
+                if (!alive(l, lease)) {
+                        owner_gone(l, *g, pid, "ended while passthrud was not running (or its PID is another "
+                                   "process's now)");
+                        continue;
+                }
+                int r = watch(l, *g, pid);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot watch the owner of guest %s (pid %d): %m", *g, (int) pid);
+                else
+                        pt_log_full(LOG_INFO, NULL, NULL, *g, NULL, "Guest %s is leased to pid %d", *g, (int) pid);
+        }
+}
+
+int leases_set_owner(Leases *l, const char *guest, pid_t pid, PtError *e) {
+        Model *m = l->ops->model;
+        int r = plan_check_guest_known(m, guest, e);
+        if (r < 0)
+                return r;
+        const char *state = ops_guest_state(l->ops, guest);
+        if (!streq(state, PT_GUEST_RUNNING) && !streq(state, PT_GUEST_STARTING))
+                return pt_error_set(e, PT_ERR_GUEST_NOT_RUNNING, "guest %s is %s: a lease binds a running guest to "
+                                    "its owner", guest, state);
+        if (plan_check_store(m, e) < 0)
+                return -EBADMSG;
+        StoredLease lease = { .guest = (char *) guest, .pid = (uint32_t) pid, .domain = (char *) "" };
+        if (pid <= 0 || process_start_time(m->proc_root, pid, &lease.start_time) < 0)
+                return pt_error_set(e, PT_ERR_NOT_FOUND, "no process %d to lease guest %s to", (int) pid, guest);
+        r = watch(l, guest, pid);
+        if (r < 0)
+                return pt_error_set(e, PT_ERR_NOT_FOUND, "cannot watch process %d: %s", (int) pid, strerror(-r));
+        if ((r = store_set_lease(m->store, &lease)) < 0)
+                return r;
+        pt_strv_set(&m->records.owners_gone, guest, false);
+        (void) model_reload_records(m);
+        _cleanup_free_ char *comm = NULL;
+        (void) process_comm(m->proc_root, pid, &comm);
+        pt_log_full(LOG_INFO, NULL, NULL, guest, NULL, "Guest %s is leased to pid %d (%s)", guest, (int) pid,
+                    strempty(comm));
+        return 0;
+}
