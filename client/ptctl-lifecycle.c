@@ -33,12 +33,13 @@ static int no_options(const char *command, int argc, char *argv[], int want, con
         return 0;
 }
 
-/* Manager.SetOwner: the guest leased to process pid. */
-static int set_owner(sd_bus *bus, const char *guest, uint32_t pid) {
+/* Manager.SetOwner: the guest leased to process pid, or to Xen domain 'domain'. */
+static int set_owner(sd_bus *bus, const char *guest, uint32_t pid, const char *domain) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         int r = sd_bus_message_new_method_call(bus, &m, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "SetOwner");
         if (r >= 0)
-                r = sd_bus_message_append(m, "sa{sv}", guest, 1, "pid", "u", pid);
+                r = domain ? sd_bus_message_append(m, "sa{sv}", guest, 1, "xen_domain", "s", domain) :
+                             sd_bus_message_append(m, "sa{sv}", guest, 1, "pid", "u", pid);
         if (r < 0)
                 return ptctl_report_error(NULL, r, "building the request failed");
         return call("leasing the guest to its owner failed", m, bus, &reply);
@@ -54,8 +55,10 @@ static int parse_pid(const char *command, const char *s, uint32_t *ret) {
 }
 
 int ptctl_cmd_set_owner(PtctlContext *ctx, int argc, char *argv[]) {
-        static const struct option options[] = { { "pid", required_argument, NULL, 'p' }, {} };
+        static const struct option options[] = { { "pid", required_argument, NULL, 'p' },
+                                                  { "xen-domain", required_argument, NULL, 'x' }, {} };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *domain = NULL;
         uint32_t pid = 0;
         int c, r;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
@@ -64,14 +67,17 @@ int ptctl_cmd_set_owner(PtctlContext *ctx, int argc, char *argv[]) {
                         if ((r = parse_pid("set-owner", optarg, &pid)) != 0)
                                 return r;
                         break;
+                case 'x': domain = optarg; break;
                 default: return ptctl_usage_error("set-owner", "unknown option");
                 }
-        if (argc - optind != 1 || !pid)
-                return ptctl_usage_error("set-owner", "set-owner GUEST --pid PID");
+        if (argc - optind != 1 || !pid == !domain)
+                return ptctl_usage_error("set-owner", "set-owner GUEST --pid PID | --xen-domain NAME");
         if (!(bus = ptctl_bus()))
                 return PTCTL_EXIT_FAILED;
-        r = set_owner(bus, argv[optind], pid);
-        if (r == PTCTL_EXIT_OK)
+        r = set_owner(bus, argv[optind], pid, domain);
+        if (r == PTCTL_EXIT_OK && domain)
+                printf("Guest %s is leased to Xen domain %s\n", argv[optind], domain);
+        else if (r == PTCTL_EXIT_OK)
                 printf("Guest %s is leased to pid %u\n", argv[optind], pid);
         return r;
 }
@@ -107,7 +113,7 @@ int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]) {
         if (r != PTCTL_EXIT_OK)
                 return r;
         /* Its owner: once started, the guest is stopped by passthrud should the owner end without a stop. */
-        if (pid && (r = set_owner(bus, guest, pid)) != PTCTL_EXIT_OK)
+        if (pid && (r = set_owner(bus, guest, pid, NULL)) != PTCTL_EXIT_OK)
                 return r;
 
         PtJson j;

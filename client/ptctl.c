@@ -30,8 +30,8 @@ static const Command commands[] = {
         { "start", ptctl_cmd_start, "start GUEST [--pid PID] [--json]",
           "Detach the guest's managed devices to their stub, reset all; print them for the toolstack" },
         { "stop", ptctl_cmd_stop, "stop GUEST", "Reset the guest's devices, return managed ones to their original driver" },
-        { "set-owner", ptctl_cmd_set_owner, "set-owner GUEST --pid PID",
-          "Lease a running guest to its VMM: if that process ends without a stop, passthrud stops the guest" },
+        { "set-owner", ptctl_cmd_set_owner, "set-owner GUEST --pid PID | --xen-domain NAME",
+          "Lease a running guest to its VMM or Xen domain: if it ends without a stop, passthrud stops the guest" },
         { "attach", ptctl_cmd_attach, "attach GUEST DEVICE [--vslot N] [--unmanaged] [--permissive] [--driver D] "
           "[--reset-policy P] [--option KEY=VALUE] [--force]", "Hot-attach a device to a running guest (prepared as at its start)" },
         { "detach", ptctl_cmd_detach, "detach GUEST DEVICE", "Hot-detach a device from a running guest (released as at "

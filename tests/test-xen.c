@@ -120,9 +120,38 @@ static void test_stop_returns(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(recovered, "pci-assignable-remove 0000:01:00.0\n"));
 }
 
+/* A guest leased to its Xen domain is stopped by passthrud when xl no longer lists the domain. */
+static void test_domain_lease(Fixture *f, gconstpointer data) {
+        Harness *h = f->h;
+        harness_ptctl_ok(h, "assign", "g1", "01:00.0", NULL);
+        harness_ptctl_refused(h, "guest g1 is stopped", "set-owner", "g1", "--xen-domain", "pv1", NULL);
+        harness_ptctl_ok(h, "start", "g1", NULL);
+        harness_ptctl_refused(h, "xl lists no Xen domain pv1", "set-owner", "g1", "--xen-domain", "pv1", NULL);
+        g_assert_true(g_file_set_contents(f->domu, "", -1, NULL));
+        harness_ptctl_ok(h, "set-owner", "g1", "--xen-domain", "pv1", NULL);
+        g_autofree char *out = NULL;
+        g_assert_cmpint(harness_ptctl(h, &out, NULL, "guest", "g1", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "owner Xen domain pv1, alive"));
+        /* xl destroy pv1, and nobody calls ptctl stop. */
+        g_assert_cmpint(g_unlink(f->domu), ==, 0);
+        for (int i = 0; i < 600; i++) {
+                g_autofree char *state = harness_guest_state(h, "g1");
+                if (g_strcmp0(state, "stopped") == 0)
+                        break;
+                g_usleep(20000);
+        }
+        g_autofree char *state = harness_guest_state(h, "g1");
+        g_assert_cmpstr(state, ==, "stopped");
+        harness_assert_driver(h, "0000:01:00.0", "e1000e", NULL);
+        g_autofree char *log = NULL;
+        g_assert_true(g_file_get_contents(h->daemon_log, &log, NULL, NULL));
+        g_assert_nonnull(strstr(log, "Owner of guest g1 (Xen domain pv1) is gone without stopping it"));
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add("/xen/quarantine", Fixture, NULL, setup, test_quarantine, teardown);
         g_test_add("/xen/stop-returns", Fixture, NULL, setup, test_stop_returns, teardown);
+        g_test_add("/xen/domain-lease", Fixture, NULL, setup, test_domain_lease, teardown);
         return harness_run();
 }

@@ -72,6 +72,12 @@ static int property_get_owner(sd_bus *bus, const char *path, const char *interfa
         const StoredLease *lease = name ? records_find_lease(&b->model->records, name) : NULL;
         if (!lease)
                 return sd_bus_message_append(reply, "s", "");
+        if (lease->domain[0]) {
+                if (asprintf(&text, "Xen domain %s, %s", lease->domain,
+                             pt_strv_contains(b->model->records.owners_gone, name) ? "ended" : "alive") < 0)
+                        return -ENOMEM;
+                return sd_bus_message_append(reply, "s", text);
+        }
         bool gone = pt_strv_contains(b->model->records.owners_gone, name) ||
                     process_comm(b->model->proc_root, (pid_t) lease->pid, &comm) < 0;
         if (asprintf(&text, "pid %u (%s), %s", lease->pid, comm ? comm : "?", gone ? "ended" : "alive") < 0)

@@ -11,6 +11,7 @@
 
 typedef struct OwnerOptions {
         uint32_t pid;
+        const char *domain;
 } OwnerOptions;
 
 static int owner_option(const char *key, char type, bool b, const char *s, uint32_t u, void *userdata, PtError *e) {
@@ -19,8 +20,12 @@ static int owner_option(const char *key, char type, bool b, const char *s, uint3
                 o->pid = u;
                 return 0;
         }
-        return pt_error_set(e, PT_ERR_INVALID_OPTION, "unknown owner %s of type %c (known: pid u, a process "
-                            "other than 0)", key, type);
+        if (type == 's' && streq(key, "xen_domain") && s[0]) {
+                o->domain = s;
+                return 0;
+        }
+        return pt_error_set(e, PT_ERR_INVALID_OPTION, "unknown owner %s of type %c (known: pid u, a process other "
+                            "than 0; xen_domain s, a domain's name)", key, type);
 }
 
 int bus_method_set_owner(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -33,13 +38,14 @@ int bus_method_set_owner(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return r;
         if ((r = bus_read_options(msg, owner_option, &o, &e)) < 0)
                 return bus_error_set(error, r, &e);
-        if (!o.pid)
+        if (!o.pid == !o.domain)
                 return bus_error_set(error, -EINVAL, &(PtError) { .code = PT_ERR_INVALID_OPTION,
-                                     .message = "which owner? (pid u)" });
+                                     .message = "which owner? (pid u, or xen_domain s)" });
         r = bus_authorize(b->auth, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = leases_set_owner(b->leases, guest, (pid_t) o.pid, &e);
+        r = o.domain ? leases_set_domain_owner(b->leases, guest, b->model->xl, o.domain, &e) :
+                       leases_set_owner(b->leases, guest, (pid_t) o.pid, &e);
         if (r < 0)
                 return bus_error_set(error, r, &e);
         return sd_bus_reply_method_return(msg, NULL);

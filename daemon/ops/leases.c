@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -12,6 +14,7 @@
 #include "planning.h"
 #include "process.h"
 #include "pt-util.h"
+#include "xen.h"
 
 typedef struct Watch {
         Leases *owner;
@@ -25,7 +28,20 @@ struct Leases {
         Ops *ops;
         sd_event *event;
         Watch *watches;
+        /* Xen domains: xl list, every few seconds, on a thread of its own (xl may take its time), its answer
+         * handed back through a pipe. */
+        char *xl;
+        sd_event_source *timer, *answer;
+        int pipe[2];
+        bool asking;
 };
+
+typedef struct XlAnswer {
+        int r;
+        char *out;
+} XlAnswer;
+
+#define XEN_POLL_USEC (3 * 1000000ULL)
 
 int leases_new(Ops *ops, sd_event *event, Leases **ret) {
         Leases *l = calloc(1, sizeof(*l));
@@ -33,6 +49,7 @@ int leases_new(Ops *ops, sd_event *event, Leases **ret) {
                 return -ENOMEM;
         l->ops = ops;
         l->event = sd_event_ref(event);
+        l->pipe[0] = l->pipe[1] = -EBADF;
         *ret = l;
         return 0;
 }
@@ -50,6 +67,14 @@ Leases *leases_free(Leases *l) {
                 return NULL;
         for (Watch *w = l->watches; w;)
                 w = watch_free(w);
+        sd_event_source_disable_unref(l->timer);
+        sd_event_source_disable_unref(l->answer);
+        if (l->pipe[0] >= 0)
+                close(l->pipe[0]);
+        /* The write end stays open while a question may still be under way (its thread writes the answer). */
+        if (!l->asking && l->pipe[1] >= 0)
+                close(l->pipe[1]);
+        free(l->xl);
         sd_event_unref(l->event);
         free(l);
         return NULL;
@@ -66,6 +91,12 @@ static void unwatch(Leases *l, Watch *gone) {
 /* The owner is gone and the guest was not stopped: passthrud stops it, once (a stop already asked for, or under
  * way, is that stop). */
 static void owner_gone(Leases *l, const char *guest, pid_t pid, const char *how) {
+        const StoredLease *lease = records_find_lease(&l->ops->model->records, guest);
+        char who[160];
+        if (lease && !isempty(lease->domain))
+                snprintf(who, sizeof(who), "Xen domain %s", lease->domain);
+        else
+                snprintf(who, sizeof(who), "pid %d", (int) pid);
         Model *m = l->ops->model;
         pt_strv_set(&m->records.owners_gone, guest, true);
         const char *state = ops_guest_state(l->ops, guest);
@@ -73,12 +104,12 @@ static void owner_gone(Leases *l, const char *guest, pid_t pid, const char *how)
         for (Job *j = l->ops->queue; j && !stopping; j = j->next)
                 stopping = j->kind == JOB_STOP_GUEST && j->guest && streq(j->guest, guest);
         if (!records_guest_running(&m->records, guest) || stopping) {
-                pt_log_full(LOG_INFO, PT_MESSAGE_OWNER_GONE, NULL, guest, NULL, "Owner of guest %s (pid %d) %s; the "
-                            "guest is %s already", guest, (int) pid, how, stopping ? "being stopped" : state);
+                pt_log_full(LOG_INFO, PT_MESSAGE_OWNER_GONE, NULL, guest, NULL, "Owner of guest %s (%s) %s; the "
+                            "guest is %s already", guest, who, how, stopping ? "being stopped" : state);
                 return;
         }
-        pt_log_full(LOG_WARNING, PT_MESSAGE_OWNER_GONE, NULL, guest, NULL, "Owner of guest %s (pid %d) %s without "
-                    "stopping it; stopping the guest: its devices go back to the host", guest, (int) pid, how);
+        pt_log_full(LOG_WARNING, PT_MESSAGE_OWNER_GONE, NULL, guest, NULL, "Owner of guest %s (%s) %s without "
+                    "stopping it; stopping the guest: its devices go back to the host", guest, who, how);
         Job *j = job_new(JOB_STOP_GUEST, guest);
         if (!j) {
                 log_error("Out of memory stopping guest %s", guest);
@@ -125,6 +156,110 @@ static int watch(Leases *l, const char *guest, pid_t pid) {
         return 0;
 }
 
+typedef struct Question {
+        char *xl;
+        int fd;
+} Question;
+
+static void *ask_xl(void *p) {
+        Question *q = p;
+        XlAnswer *a = calloc(1, sizeof(*a));
+        if (a)
+                a->r = xen_xl(q->xl, (const char *const[]) { "list", NULL }, 5 * 1000000ULL, &a->out, NULL);
+        while (write(q->fd, &a, sizeof(a)) < 0 && errno == EINTR)
+                ;
+        free(q->xl);
+        free(q);
+        return NULL;
+}
+
+static bool domain_listed(const char *list, const char *domain) {
+        for (const char *line = list; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+                size_t n = strcspn(line, " \t\n");
+                if (n == strlen(domain) && strncmp(line, domain, n) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static int on_xl_answer(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Leases *l = userdata;
+        XlAnswer *a = NULL;
+        if (read(fd, &a, sizeof(a)) != (ssize_t) sizeof(a))
+                return 0;
+        l->asking = false;
+        /* Only an answer counts: xl that fails or hangs says nothing about the domains. */
+        if (a && a->r == 0 && a->out) {
+                Model *m = l->ops->model;
+                _cleanup_strv_free_ char **gone = NULL;
+                for (size_t i = 0; i < m->records.n_leases; i++) {
+                        const StoredLease *lease = &m->records.leases[i];
+                        if (!isempty(lease->domain) && !domain_listed(a->out, lease->domain) &&
+                            !pt_strv_contains(m->records.owners_gone, lease->guest))
+                                (void) pt_strv_push(&gone, strdup(lease->guest));
+                }
+                for (char **g = gone; g && *g; g++)
+                        owner_gone(l, *g, 0, "is gone");
+        }
+        if (a)
+                free(a->out);
+        free(a);
+        return 0;
+}
+
+static bool any_domain_lease(const Model *m) {
+        for (size_t i = 0; i < m->records.n_leases; i++)
+                if (!isempty(m->records.leases[i].domain))
+                        return true;
+        return false;
+}
+
+static int on_xen_poll(sd_event_source *s, uint64_t usec, void *userdata) {
+        Leases *l = userdata;
+        if (!any_domain_lease(l->ops->model))
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        (void) sd_event_source_set_time(s, usec + XEN_POLL_USEC);
+        if (l->asking)
+                return 0;
+        Question *q = calloc(1, sizeof(*q));
+        pthread_t t;
+        pthread_attr_t attr;
+        if (!q || !(q->xl = strdup(l->xl))) {
+                free(q);
+                return 0;
+        }
+        q->fd = l->pipe[1];
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, ask_xl, q) == 0)
+                l->asking = true;
+        else {
+                free(q->xl);
+                free(q);
+        }
+        pthread_attr_destroy(&attr);
+        return 0;
+}
+
+static int start_xen_polling(Leases *l, const char *xl) {
+        int r;
+        if (!l->xl && !(l->xl = strdup(xl)))
+                return -ENOMEM;
+        if (l->pipe[0] < 0) {
+                if (pipe2(l->pipe, O_CLOEXEC) < 0)
+                        return -errno;
+                if ((r = sd_event_add_io(l->event, &l->answer, l->pipe[0], EPOLLIN, on_xl_answer, l)) < 0)
+                        return r;
+        }
+        uint64_t now;
+        if ((r = sd_event_now(l->event, CLOCK_MONOTONIC, &now)) < 0)
+                return r;
+        if (!l->timer)
+                return sd_event_add_time(l->event, &l->timer, CLOCK_MONOTONIC, now + XEN_POLL_USEC, 0, on_xen_poll, l);
+        (void) sd_event_source_set_time(l->timer, now + XEN_POLL_USEC);
+        return sd_event_source_set_enabled(l->timer, SD_EVENT_ON);
+}
+
 /* The process with this pid is the one the lease names, still: same start time. */
 static bool alive(Leases *l, const StoredLease *lease) {
         uint64_t start = 0;
@@ -141,8 +276,16 @@ void leases_watch_all(Leases *l) {
                 (void) pt_strv_push(&guests, strdup(m->records.leases[i].guest));
         for (char **g = guests; g && *g; g++) {
                 const StoredLease *lease = records_find_lease(&m->records, *g);
-                if (!lease || !isempty(lease->domain))
+                if (!lease)
                         continue;
+                if (!isempty(lease->domain)) {
+                        /* Asked at the next poll: a domain that ended meanwhile is not listed. */
+                        int r = m->xl ? start_xen_polling(l, m->xl) : -ENOENT;
+                        if (r < 0)
+                                log_warning_errno(r, "Cannot watch Xen domain %s, the owner of guest %s: %m",
+                                                  lease->domain, *g);
+                        continue;
+                }
                 pid_t pid = (pid_t) lease->pid;
                 if (!alive(l, lease)) {
                         owner_gone(l, *g, pid, "ended while passthrud was not running (or its PID is another "
@@ -182,5 +325,34 @@ int leases_set_owner(Leases *l, const char *guest, pid_t pid, PtError *e) {
         (void) process_comm(m->proc_root, pid, &comm);
         pt_log_full(LOG_INFO, NULL, NULL, guest, NULL, "Guest %s is leased to pid %d (%s)", guest, (int) pid,
                     strempty(comm));
+        return 0;
+}
+
+int leases_set_domain_owner(Leases *l, const char *guest, const char *xl, const char *domain, PtError *e) {
+        Model *m = l->ops->model;
+        int r = plan_check_guest_known(m, guest, e);
+        if (r < 0)
+                return r;
+        const char *state = ops_guest_state(l->ops, guest);
+        if (!streq(state, PT_GUEST_RUNNING) && !streq(state, PT_GUEST_STARTING))
+                return pt_error_set(e, PT_ERR_GUEST_NOT_RUNNING, "guest %s is %s: a lease binds a running guest to "
+                                    "its owner", guest, state);
+        if (plan_check_store(m, e) < 0)
+                return -EBADMSG;
+        if (!xl)
+                return pt_error_set(e, PT_ERR_INVALID_OPTION, "a Xen domain can own a guest only in a Xen dom0");
+        _cleanup_free_ char *list = NULL;
+        r = xen_xl(xl, (const char *const[]) { "list", NULL }, 5 * 1000000ULL, &list, NULL);
+        if (r != 0 || !domain_listed(list, domain))
+                return pt_error_set(e, PT_ERR_NOT_FOUND, "xl lists no Xen domain %s to lease guest %s to", domain,
+                                    guest);
+        StoredLease lease = { .guest = (char *) guest, .domain = (char *) domain };
+        if ((r = store_set_lease(m->store, &lease)) < 0)
+                return r;
+        pt_strv_set(&m->records.owners_gone, guest, false);
+        (void) model_reload_records(m);
+        if ((r = start_xen_polling(l, xl)) < 0)
+                log_warning_errno(r, "Cannot watch Xen domain %s: %m", domain);
+        pt_log_full(LOG_INFO, NULL, NULL, guest, NULL, "Guest %s is leased to Xen domain %s", guest, domain);
         return 0;
 }
