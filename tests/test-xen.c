@@ -129,6 +129,10 @@ static void test_domain_lease(Fixture *f, gconstpointer data) {
         harness_ptctl_refused(h, "xl lists no Xen domain pv1", "set-owner", "g1", "--xen-domain", "pv1", NULL);
         g_assert_true(g_file_set_contents(f->domu, "", -1, NULL));
         harness_ptctl_ok(h, "set-owner", "g1", "--xen-domain", "pv1", NULL);
+        /* Asked again and again: still there after several rounds. */
+        g_usleep(7 * G_USEC_PER_SEC);
+        g_autofree char *alive = harness_guest_state(h, "g1");
+        g_assert_cmpstr(alive, ==, "running");
         g_autofree char *out = NULL;
         g_assert_cmpint(harness_ptctl(h, &out, NULL, "guest", "g1", NULL), ==, 0);
         g_assert_nonnull(strstr(out, "owner Xen domain pv1, alive"));

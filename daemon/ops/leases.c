@@ -219,6 +219,7 @@ static int on_xen_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         if (!any_domain_lease(l->ops->model))
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
         (void) sd_event_source_set_time(s, usec + XEN_POLL_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         if (l->asking)
                 return 0;
         Question *q = calloc(1, sizeof(*q));
@@ -257,7 +258,7 @@ static int start_xen_polling(Leases *l, const char *xl) {
         if (!l->timer)
                 return sd_event_add_time(l->event, &l->timer, CLOCK_MONOTONIC, now + XEN_POLL_USEC, 0, on_xen_poll, l);
         (void) sd_event_source_set_time(l->timer, now + XEN_POLL_USEC);
-        return sd_event_source_set_enabled(l->timer, SD_EVENT_ON);
+        return sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
 }
 
 /* The process with this pid is the one the lease names, still: same start time. */
