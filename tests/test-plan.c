@@ -80,6 +80,17 @@ static Counts counts(Fixture *f) {
                           pt_strv_length(f->m->records.running_guests) };
 }
 
+/* j is refused with 'code', a message containing 'needle', and the model as it was (before). */
+static void assert_refused(Fixture *f, Job *j, const Counts *before, PtErrorCode code, const char *needle) {
+        PtError e = {};
+        g_assert_cmpint(plan_job(f->m, j, &e), <, 0);
+        g_assert_cmpstr(pt_error_code_name(e.code), ==, pt_error_code_name(code));
+        if (!strstr(e.message, needle))
+                g_error("'%s' lacks '%s'", e.message, needle);
+        Counts after = counts(f);
+        g_assert_cmpmem(before, sizeof(*before), &after, sizeof(after));
+}
+
 /* Plans a job of this kind; a refusal must carry 'code', a message containing 'needle', and change nothing. */
 static Job *plan_ok(Fixture *f, JobKind kind, const char *guest, const char *bdf) {
         Job *j = job_new(kind, guest);
@@ -102,13 +113,7 @@ static void plan_refused(Fixture *f, JobKind kind, const char *guest, const char
                 JobDevice *jd = job_add_device(j, bdf);
                 jd->stub = g_strdup("vfio-pci");
         }
-        PtError e = {};
-        g_assert_cmpint(plan_job(f->m, j, &e), <, 0);
-        g_assert_cmpstr(pt_error_code_name(e.code), ==, pt_error_code_name(code));
-        if (!strstr(e.message, needle))
-                g_error("'%s' lacks '%s'", e.message, needle);
-        Counts after = counts(f);
-        g_assert_cmpmem(&before, sizeof(before), &after, sizeof(after));
+        assert_refused(f, j, &before, code, needle);
 }
 
 static void test_start(Fixture *f, gconstpointer data) {
@@ -171,13 +176,7 @@ static void attach_refused(Fixture *f, const char *guest, const char *bdf, bool 
                            const char *needle) {
         Counts before = counts(f);
         _cleanup_(job_freep) Job *j = attach_job(guest, bdf, managed, false);
-        PtError e = {};
-        g_assert_cmpint(plan_job(f->m, j, &e), <, 0);
-        g_assert_cmpstr(pt_error_code_name(e.code), ==, pt_error_code_name(code));
-        if (!strstr(e.message, needle))
-                g_error("'%s' lacks '%s'", e.message, needle);
-        Counts after = counts(f);
-        g_assert_cmpmem(&before, sizeof(before), &after, sizeof(after));
+        assert_refused(f, j, &before, code, needle);
 }
 
 static void test_more_refusals(Fixture *f, gconstpointer data) {

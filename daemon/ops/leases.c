@@ -301,17 +301,23 @@ void leases_watch_all(Leases *l) {
         }
 }
 
-int leases_set_owner(Leases *l, const char *guest, pid_t pid, PtError *e) {
-        Model *m = l->ops->model;
-        int r = plan_check_guest_known(m, guest, e);
+/* Only a running (or starting) guest has an owner to lose. */
+static int check_leasable(Leases *l, const char *guest, PtError *e) {
+        int r = plan_check_guest_known(l->ops->model, guest, e);
         if (r < 0)
                 return r;
         const char *state = ops_guest_state(l->ops, guest);
         if (!streq(state, PT_GUEST_RUNNING) && !streq(state, PT_GUEST_STARTING))
                 return pt_error_set(e, PT_ERR_GUEST_NOT_RUNNING, "guest %s is %s: a lease binds a running guest to "
                                     "its owner", guest, state);
-        if (plan_check_store(m, e) < 0)
-                return -EBADMSG;
+        return plan_check_store(l->ops->model, e);
+}
+
+int leases_set_owner(Leases *l, const char *guest, pid_t pid, PtError *e) {
+        Model *m = l->ops->model;
+        int r = check_leasable(l, guest, e);
+        if (r < 0)
+                return r;
         StoredLease lease = { .guest = (char *) guest, .pid = (uint32_t) pid, .domain = (char *) "" };
         if (pid <= 0 || process_start_time(m->proc_root, pid, &lease.start_time) < 0)
                 return pt_error_set(e, PT_ERR_NOT_FOUND, "no process %d to lease guest %s to", (int) pid, guest);
@@ -331,15 +337,9 @@ int leases_set_owner(Leases *l, const char *guest, pid_t pid, PtError *e) {
 
 int leases_set_domain_owner(Leases *l, const char *guest, const char *xl, const char *domain, PtError *e) {
         Model *m = l->ops->model;
-        int r = plan_check_guest_known(m, guest, e);
+        int r = check_leasable(l, guest, e);
         if (r < 0)
                 return r;
-        const char *state = ops_guest_state(l->ops, guest);
-        if (!streq(state, PT_GUEST_RUNNING) && !streq(state, PT_GUEST_STARTING))
-                return pt_error_set(e, PT_ERR_GUEST_NOT_RUNNING, "guest %s is %s: a lease binds a running guest to "
-                                    "its owner", guest, state);
-        if (plan_check_store(m, e) < 0)
-                return -EBADMSG;
         if (!xl)
                 return pt_error_set(e, PT_ERR_INVALID_OPTION, "a Xen domain can own a guest only in a Xen dom0");
         _cleanup_free_ char *list = NULL;
