@@ -22,6 +22,7 @@ void device_info_free(DeviceInfo *d) {
         free(d->parent_bridge);
         pt_strv_free(d->reset_methods);
         free(d->reset_description);
+        free(d->xen_domain);
         pt_strv_free(d->virtual_functions);
         free(d->physical_function);
         free(d->serial_number);
@@ -67,6 +68,7 @@ static const struct {
         F("PmNoSoftReset", T_BOOL, pm_no_soft_reset),
         F("ResetMethods", T_STRV, reset_methods),
         F("ResetDescription", T_STR, reset_description),
+        F("XenDomain", T_STR, xen_domain),
         F("SriovTotalVfs", T_U32, sriov_total_vfs),
         F("SriovNumVfs", T_U32, sriov_num_vfs),
         F("VirtualFunctions", T_STRV, virtual_functions),

@@ -22,6 +22,7 @@ typedef struct DeviceInfo {
         bool flr, af_flr, pm, pm_no_soft_reset;
         char **reset_methods;
         char *reset_description;       /* from the daemon's ResetDescription (show only) */
+        char *xen_domain;              /* XenDomain (show only) */
         uint32_t sriov_total_vfs, sriov_num_vfs;
         char **virtual_functions;
         char *physical_function;

@@ -227,6 +227,10 @@ static void print_device_human(const DeviceInfo *d) {
         if (!isempty(d->assignment_problem))
                 printf("  %-16s %s\n", "PROBLEM:", d->assignment_problem);
         printf("  %-16s %s\n", "Driver:", isempty(d->driver) ? "- (none)" : d->driver);
+        if (!isempty(d->xen_domain))
+                printf("  %-16s assigned to Xen domain %s%s%s\n", "Xen:", d->xen_domain,
+                       streq(strempty(d->driver), "pciback") ? "" : "; but dom0's driver link says ",
+                       streq(strempty(d->driver), "pciback") ? "" : isempty(d->driver) ? "none" : d->driver);
         printf("  %-16s %s\n", "Driver override:", isempty(d->driver_override) ? "-" : d->driver_override);
         if (d->iommu_group >= 0)
                 printf("  %-16s %d: %s\n", "IOMMU group:", d->iommu_group, members);

@@ -112,6 +112,15 @@ static void test_across_restart(Fixture *f, gconstpointer data) {
         harness_ptctl_ok(h, "start", "g1", NULL);
         harness_ptctl_refused(h, "no process 2147483647", "set-owner", "g1", "--pid", "2147483647", NULL);
         harness_ptctl_ok(h, "stop", "g1", NULL);
+
+        /* A leased guest made of hot-attached devices: detaching the last one ends the guest and its lease. */
+        GPid vmm = spawn_owner();
+        g_autofree char *pid3 = g_strdup_printf("%d", (int) vmm);
+        harness_ptctl_ok(h, "attach", "g2", "00:19.0", NULL);
+        harness_ptctl_ok(h, "set-owner", "g2", "--pid", pid3, NULL);
+        harness_ptctl_ok(h, "detach", "g2", "00:19.0", NULL);
+        harness_ptctl_refused(h, "no guest g2", "guest", "g2", NULL);
+        end_owner(vmm);
 }
 
 /* The same PID, another process: passthrud knows its owner by start time too (read here from a stand-in /proc). */

@@ -133,6 +133,10 @@ static void test_domain_lease(Fixture *f, gconstpointer data) {
         g_usleep(7 * G_USEC_PER_SEC);
         g_autofree char *alive = harness_guest_state(h, "g1");
         g_assert_cmpstr(alive, ==, "running");
+        /* Xen's view, next to the driver link. */
+        g_autofree char *shown = NULL;
+        g_assert_cmpint(harness_ptctl(h, &shown, NULL, "show", "01:00.0", NULL), ==, 0);
+        g_assert_nonnull(strstr(shown, "Xen:             assigned to Xen domain pv1\n"));
         g_autofree char *out = NULL;
         g_assert_cmpint(harness_ptctl(h, &out, NULL, "guest", "g1", NULL), ==, 0);
         g_assert_nonnull(strstr(out, "owner Xen domain pv1, alive"));

@@ -74,6 +74,7 @@ GETTER(serial_number, "s", d->serial)
 GETTER(off_bus, "b", (int) d->off_bus)
 GETTER(state, "s", model_device_state(b->model, d))
 GETTER(guest, "s", strempty(model_device_guest(b->model, d->bdf)))
+GETTER(xen_domain, "s", strempty(model_device_xen_domain(b->model, d->bdf)))
 GETTER(assignment_problem, "s", strempty(model_device_problem(b->model, d->bdf)))
 
 /* The reset d would get and what it reaches (reset-scope.h). */
@@ -168,6 +169,7 @@ static const sd_bus_vtable device_vtable[] = {
         LIVE_PROP("State", "s", state),
         LIVE_PROP("Guest", "s", guest),
         LIVE_PROP("AssignmentProblem", "s", assignment_problem),
+        SD_BUS_PROPERTY("XenDomain", "s", property_get_xen_domain, 0, 0),
         SD_BUS_VTABLE_END
 };
 

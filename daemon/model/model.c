@@ -53,6 +53,7 @@ Model *model_free(Model *m) {
         free(m->proc_root);
         free(m->clock_file);
         free(m->xl);
+        pt_strv_free(m->xen_assigned);
         free(m);
         return NULL;
 }
@@ -98,6 +99,14 @@ const char *model_device_state(const Model *m, const Device *d) {
         if (device_on_stub(d))
                 return PT_STATE_CLAIMED;
         return PT_STATE_HOST;
+}
+
+const char *model_device_xen_domain(const Model *m, const char *bdf) {
+        size_t n = strlen(bdf);
+        for (char **e = m->xen_assigned; e && *e; e++)
+                if (strncmp(*e, bdf, n) == 0 && (*e)[n] == ' ')
+                        return *e + n + 1;
+        return NULL;
 }
 
 bool model_has_iommu_groups(const Model *m) {

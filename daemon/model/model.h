@@ -49,6 +49,7 @@ typedef struct Model {
         unsigned xen_major, xen_minor;  /* in a dom0, when xl said */
         char *xl;                       /* in a dom0: what is asked */
         uint64_t xen_asked_usec;        /* when xl info was last asked (monotonic) */
+        char **xen_assigned;            /* Xen's view: "BDF DOMAIN" for each device xl lists in a domU */
         bool allow_unsafe_pv;
 
         Inventory inventory;
@@ -103,6 +104,8 @@ bool model_device_running(const Model *m, const char *bdf);          /* assigned
 bool model_device_stuck(const Model *m, const char *bdf);
 bool model_device_failed(const Model *m, const char *bdf);            /* failed, or off the bus */
 const char *model_device_state(const Model *m, const Device *d);
+/* In a dom0, the domU Xen has the device assigned to, by xl's last word; NULL when none. */
+const char *model_device_xen_domain(const Model *m, const char *bdf);
 bool model_has_iommu_groups(const Model *m);
 
 /* In a dom0, asks xl info again when Xen's facts are not known (xenstored was not up yet, or xl failed), at most

@@ -39,6 +39,7 @@ struct Leases {
 typedef struct XlAnswer {
         int r;
         char *out;
+        char **assigned;        /* "BDF DOMAIN" for every device xl pci-list shows in a domU */
 } XlAnswer;
 
 #define XEN_POLL_USEC (3 * 1000000ULL)
@@ -166,6 +167,25 @@ static void *ask_xl(void *p) {
         XlAnswer *a = calloc(1, sizeof(*a));
         if (a)
                 a->r = xen_xl(q->xl, (const char *const[]) { "list", NULL }, 5 * 1000000ULL, &a->out, NULL);
+        /* Xen's own view of who has which device: each domU's pci-list. */
+        for (char *line = a && a->r == 0 ? a->out : NULL; line && *line; line = strchr(line, '\n') ?
+             strchr(line, '\n') + 1 : NULL) {
+                char name[128];
+                unsigned id;
+                if (sscanf(line, "%127s %u", name, &id) != 2 || id == 0)
+                        continue;
+                _cleanup_free_ char *pcis = NULL;
+                if (xen_xl(q->xl, (const char *const[]) { "pci-list", name, NULL }, 5 * 1000000ULL, &pcis, NULL) != 0)
+                        continue;
+                for (char *pl = pcis; pl && *pl; pl = strchr(pl, '\n') ? strchr(pl, '\n') + 1 : NULL) {
+                        char vdev[32], bdf[32];
+                        PtAddress addr;
+                        char canon[PT_ADDRESS_STRLEN], *entry = NULL;
+                        if (sscanf(pl, "%31s %31s", vdev, bdf) == 2 && pt_address_parse(bdf, &addr, NULL) >= 0 &&
+                            asprintf(&entry, "%s %s", pt_address_format(&addr, canon), name) >= 0)
+                                (void) pt_strv_push(&a->assigned, entry);
+                }
+        }
         while (write(q->fd, &a, sizeof(a)) < 0 && errno == EINTR)
                 ;
         free(q->xl);
@@ -200,9 +220,13 @@ static int on_xl_answer(sd_event_source *s, int fd, uint32_t revents, void *user
                 }
                 for (char **g = gone; g && *g; g++)
                         owner_gone(l, *g, 0, "is gone");
+                pt_strv_free(m->xen_assigned);
+                m->xen_assigned = TAKE_PTR(a->assigned);
         }
-        if (a)
+        if (a) {
                 free(a->out);
+                pt_strv_free(a->assigned);
+        }
         free(a);
         return 0;
 }
@@ -216,9 +240,9 @@ static bool any_domain_lease(const Model *m) {
 
 static int on_xen_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         Leases *l = userdata;
-        if (!any_domain_lease(l->ops->model))
-                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        (void) sd_event_source_set_time(s, usec + XEN_POLL_USEC);
+        /* With a domain lease, every few seconds; otherwise Xen's view for ptctl show, every half minute. */
+        (void) sd_event_source_set_time(s, usec + (any_domain_lease(l->ops->model) ? XEN_POLL_USEC :
+                                                   10 * XEN_POLL_USEC));
         (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         if (l->asking)
                 return 0;
@@ -270,6 +294,12 @@ static bool alive(Leases *l, const StoredLease *lease) {
 
 void leases_watch_all(Leases *l) {
         Model *m = l->ops->model;
+        /* In a dom0, Xen's view of the devices (and its domains, for their leases) is kept from the start. */
+        if (m->host == HOST_XEN_DOM0 && m->xl) {
+                int r = start_xen_polling(l, m->xl);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot ask xl about Xen's domains: %m");
+        }
         /* Copied: stopping a guest reloads the records. */
         size_t n = m->records.n_leases;
         _cleanup_strv_free_ char **guests = NULL;

@@ -67,7 +67,7 @@ static const char *const migrations[] = {
         "  key TEXT PRIMARY KEY,"
         "  value TEXT NOT NULL);"
         "CREATE TABLE leases ("
-        "  guest TEXT PRIMARY KEY REFERENCES guests(name),"
+        "  guest TEXT PRIMARY KEY REFERENCES guests(name) ON DELETE CASCADE,"
         "  pid INTEGER NOT NULL DEFAULT 0,"
         "  start_time INTEGER NOT NULL DEFAULT 0,"
         "  domain TEXT NOT NULL DEFAULT '',"
