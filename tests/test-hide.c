@@ -78,6 +78,27 @@ static int udev_override(Harness *h, const char *bdf, char **out) {
         return harness_spawn(h, argv, NULL, out, NULL);
 }
 
+/* Early boot (passthrud-early.service): before udev's coldplug, every hidden device present gets its override. */
+static void test_early_apply(Fixture *f, gconstpointer data) {
+        Harness *h = f->h;
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "hide", "00:19.0", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "hide", "0f:00.0", NULL), ==, 0);
+        harness_stop_daemon(h);
+        /* As the host finds it at boot: no override yet. */
+        g_assert_cmpint(harness_write(h, "bus/pci/devices/0000:00:19.0/driver_override", "\n"), ==, 0);
+        g_autofree char *state = g_build_filename(h->tmpdir, "state", NULL), *out = NULL;
+        const char *argv[] = { g_getenv("PT_UDEV_OVERRIDE"), "--apply", "--state-dir", state, "--sysfs-root", h->sys,
+                               NULL };
+        g_assert_cmpint(harness_spawn(h, argv, NULL, &out, NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "0000:00:19.0: driver_override vfio-pci\n"));
+        g_assert_nonnull(strstr(out, "0000:0f:00.0: not present\n"));
+        g_autofree char *override = harness_read(h, "bus/pci/devices/0000:00:19.0/driver_override");
+        g_assert_cmpstr(override, ==, "vfio-pci");
+        g_autofree char *other = harness_read(h, "bus/pci/devices/0000:02:00.0/driver_override");
+        g_assert_cmpstr(other, ==, "(null)");
+        harness_start_daemon(h, NULL);
+}
+
 static void test_udev_rule(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
         g_autofree char *rule = NULL, *out = NULL;
@@ -175,6 +196,7 @@ int main(int argc, char *argv[]) {
         ADD("/hide/hide-unhide", "standard.topo", test_hide_unhide);
         ADD("/hide/before-present", "standard.topo", test_hide_before_present);
         ADD("/hide/udev-rule", "standard.topo", test_udev_rule);
+        ADD("/hide/early-apply", "standard.topo", test_early_apply);
         ADD("/hide/boot-config-xen", "xen.topo", test_boot_config_xen);
         ADD("/hide/boot-config-vfio", "standard.topo", test_boot_config_vfio);
         ADD("/hide/module-loading", "modprobe.topo", test_module_loading);

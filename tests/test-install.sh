@@ -12,7 +12,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 nok() { n=$((n + 1)); fail=1; echo "not ok $n $1"; }
 check() { desc=$1; shift; if "$@" > "$D.out" 2>&1; then ok "$desc"; else nok "$desc"; sed 's/^/# /' "$D.out"; fi; }
 
-echo "1..7"
+echo "1..8"
 meson install -C "$B" --destdir "$D/root" --no-rebuild --quiet > "$D.out" 2>&1 || { cat "$D.out"; exit 1; }
 R="$D/root"
 prefix=$(meson introspect "$B" --buildoptions | jq -r '.[] | select(.name == "prefix") | .value')
@@ -45,6 +45,20 @@ verify() {
 	return 0
 }
 check "the unit is Type=notify with a watchdog, state directory, ordered before the toolstacks, and verifies" verify
+early() {
+	early=$(find "$R" -name passthrud-early.service -path '*systemd/system*' | head -1)
+	[ -n "$early" ] || { echo "no passthrud-early.service"; return 1; }
+	helper=$(find "$R" -name passthrud-udev-override -type f | head -1)
+	grep -q "^ExecStart=${helper#"$R"} --apply " "$early" || { echo "it does not run the installed helper"; return 1; }
+	grep -q "^DefaultDependencies=no$" "$early" && grep -q "^Before=systemd-udev-trigger.service" "$early" || return 1
+	mkdir -p "$D/verify-early$(dirname "${helper#"$R"}")"
+	cp "$helper" "$D/verify-early${helper#"$R"}"
+	sed "s|^Documentation=.*||" "$early" > "$D/passthrud-early.service"
+	SYSTEMD_LOG_LEVEL=err systemd-analyze verify --root="$D/verify-early" "$D/passthrud-early.service" 2>&1 |
+		grep -v "No such file" | grep -i "error\|invalid\|unknown" && return 1
+	return 0
+}
+check "passthrud-early.service runs the helper before udev's coldplug, and verifies" early
 check "the bus policy parses" xmllint --noout "$R$prefix/share/dbus-1/system.d/org.passthru1.conf"
 root_owns() {
 	conf="$R$prefix/share/dbus-1/system.d/org.passthru1.conf"

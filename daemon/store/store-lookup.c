@@ -53,3 +53,47 @@ int store_lookup_override(const char *state_dir, const char *bdf, const char *bo
         sqlite3_close(db);
         return r;
 }
+
+int store_list_overrides(const char *state_dir, const char *boot_id, char ***ret, char **ret_error) {
+        _cleanup_free_ char *path = pt_path_join(state_dir, "passthru.db");
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        if (!path || !l)
+                return -ENOMEM;
+        if (access(path, R_OK) < 0) {
+                *ret = TAKE_PTR(l);
+                return 0;
+        }
+        _cleanup_strv_free_ char **addresses = NULL;
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+                if (ret_error && asprintf(ret_error, "cannot open %s: %s", path,
+                                          db ? sqlite3_errmsg(db) : "out of memory") < 0)
+                        *ret_error = NULL;
+                sqlite3_close(db);
+                return -EIO;
+        }
+        sqlite3_busy_timeout(db, 2000);
+        sqlite3_stmt *st = NULL;
+        int r = 0;
+        if (sqlite3_prepare_v2(db, "SELECT address FROM hidden UNION SELECT h.address FROM holds h JOIN guests g "
+                               "ON g.name = h.holder WHERE g.running", -1, &st, NULL) == SQLITE_OK) {
+                while (r >= 0 && sqlite3_step(st) == SQLITE_ROW)
+                        r = pt_strv_push(&addresses, strdup((const char *) sqlite3_column_text(st, 0)));
+                sqlite3_finalize(st);
+        }
+        sqlite3_close(db);
+        if (r < 0)
+                return r;
+        /* Each through the one lookup, so the boot rule and the stub are decided in one place. */
+        for (char **a = addresses; a && *a; a++) {
+                _cleanup_free_ char *stub = NULL;
+                int k = store_lookup_override(state_dir, *a, boot_id, &stub, ret_error);
+                if (k < 0)
+                        return k;
+                char *line = NULL;
+                if (k > 0 && (asprintf(&line, "%s %s", *a, stub) < 0 || pt_strv_push(&l, line) < 0))
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}

@@ -147,3 +147,5 @@ int store_settle_boot(Store *s, const char *boot_id, char ***ret_stopped);
  * read. */
 int store_lookup_override(const char *state_dir, const char *bdf, const char *boot_id, char **ret_stub,
                           char **ret_error);
+/* Every address the helper would give a driver_override now: "BDF STUB" lines (malloc'd strv). */
+int store_list_overrides(const char *state_dir, const char *boot_id, char ***ret, char **ret_error);
