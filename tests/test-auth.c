@@ -157,7 +157,8 @@ static void test_polkit_waiting(Fixture *f, gconstpointer data) {
         const char *argv[] = { g_getenv("PT_PTCTL"), "hide", "00:19.0", NULL };
         g_autoptr(GError) error = NULL;
         GPid waiting;
-        g_assert_true(g_spawn_async("/", (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+        g_assert_true(g_spawn_async("/", (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                    G_SPAWN_STDERR_TO_DEV_NULL,
                                     become_nobody, NULL, &waiting, &error));
         for (int i = 0; i < 1000 && !polkit_has_hanging_calls(f); i++)
                 g_usleep(10000);

@@ -6,7 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/prctl.h>
+
 #include "harness.h"
+
+/* A stand-in VMM must not outlive a failed test (nor hold its output open). */
+static void die_with_test(gpointer data) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
 
 typedef HarnessFixture Fixture;
 
@@ -15,7 +22,8 @@ static GPid spawn_owner(void) {
         const char *argv[] = { "/bin/sleep", "600", NULL };
         GPid pid;
         g_autoptr(GError) error = NULL;
-        g_assert_true(g_spawn_async(NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error));
+        g_assert_true(g_spawn_async(NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                    die_with_test, NULL, &pid, &error));
         return pid;
 }
 

@@ -7,7 +7,14 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <sys/prctl.h>
+
 #include "harness.h"
+
+/* A stand-in VMM must not outlive a failed test (nor hold its output open). */
+static void die_with_test(gpointer data) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
 
 typedef HarnessFixture Fixture;
 
@@ -121,7 +128,8 @@ static void test_libvirt_hook(Fixture *f, gconstpointer data) {
         g_autofree char *pidfile = g_build_filename(run, "vm1.pid", NULL);
         const char *sleeper[] = { "/bin/sleep", "600", NULL };
         GPid qemu;
-        g_assert_true(g_spawn_async(NULL, (char **) sleeper, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &qemu, NULL));
+        g_assert_true(g_spawn_async(NULL, (char **) sleeper, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                    die_with_test, NULL, &qemu, NULL));
         g_assert_cmpint(g_mkdir_with_parents(run, 0755), ==, 0);
         g_autofree char *pidtext = g_strdup_printf("%d", (int) qemu);
         g_assert_true(g_file_set_contents(pidfile, pidtext, -1, NULL));

@@ -20,6 +20,7 @@ typedef struct Watch {
         Leases *owner;
         char *guest;
         pid_t pid;
+        uint64_t start_time;    /* for the polling fallback */
         sd_event_source *source;
         struct Watch *next;
 } Watch;
@@ -132,19 +133,49 @@ static int on_owner_exit(sd_event_source *s, int fd, uint32_t revents, void *use
         return 0;
 }
 
+/* Without pidfds (kernels before 5.3, or valgrind): the process is looked at every second, by start time. */
+static bool alive_since(Leases *l, pid_t pid, uint64_t start_time);
+
+static int on_owner_poll(sd_event_source *s, uint64_t usec, void *userdata) {
+        Watch *w = userdata;
+        if (alive_since(w->owner, w->pid, w->start_time)) {
+                (void) sd_event_source_set_time(s, usec + 1000000);
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        return on_owner_exit(s, -1, 0, w);
+}
+
 static int watch(Leases *l, const char *guest, pid_t pid) {
-        int fd = process_pidfd(pid);
-        if (fd < 0)
+        uint64_t start_time = 0;
+        int fd = process_pidfd(pid), r;
+        if (fd < 0 && fd != -ENOSYS)
                 return fd;
+        if (fd < 0 && process_start_time(l->ops->model->proc_root, pid, &start_time) < 0)
+                return -ESRCH;
         Watch *w = calloc(1, sizeof(*w));
         if (!w || !(w->guest = strdup(guest))) {
                 free(w);
-                close(fd);
+                if (fd >= 0)
+                        close(fd);
                 return -ENOMEM;
         }
         w->owner = l;
         w->pid = pid;
-        int r = sd_event_add_io(l->event, &w->source, fd, EPOLLIN, on_owner_exit, w);
+        w->start_time = start_time;
+        if (fd < 0) {
+                uint64_t now = 0;
+                (void) sd_event_now(l->event, CLOCK_MONOTONIC, &now);
+                r = sd_event_add_time(l->event, &w->source, CLOCK_MONOTONIC, now + 1000000, 0, on_owner_poll, w);
+                if (r < 0) {
+                        free(w->guest);
+                        free(w);
+                        return r;
+                }
+                w->next = l->watches;
+                l->watches = w;
+                return 0;
+        }
+        r = sd_event_add_io(l->event, &w->source, fd, EPOLLIN, on_owner_exit, w);
         if (r < 0) {
                 close(fd);
                 free(w->guest);
@@ -286,10 +317,13 @@ static int start_xen_polling(Leases *l, const char *xl) {
 }
 
 /* The process with this pid is the one the lease names, still: same start time. */
-static bool alive(Leases *l, const StoredLease *lease) {
+static bool alive_since(Leases *l, pid_t pid, uint64_t start_time) {
         uint64_t start = 0;
-        return process_start_time(l->ops->model->proc_root, (pid_t) lease->pid, &start) >= 0 &&
-               start == lease->start_time;
+        return process_start_time(l->ops->model->proc_root, pid, &start) >= 0 && start == start_time;
+}
+
+static bool alive(Leases *l, const StoredLease *lease) {
+        return alive_since(l, (pid_t) lease->pid, lease->start_time);
 }
 
 void leases_watch_all(Leases *l) {
