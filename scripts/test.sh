@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # A build tree left half-made (an interrupted run) is made again rather than trusted.
 if [ -d build-test ]; then
-	meson setup --reconfigure build-test >/dev/null || meson setup --wipe build-test >/dev/null
+	meson setup --reconfigure build-test >/dev/null || { rm -rf build-test && meson setup build-test >/dev/null; }
 else
 	meson setup build-test >/dev/null
 fi
@@ -20,8 +20,8 @@ meson test -C build-test --print-errorlogs --num-processes 2 || status=$?
 fuzz_failed=0
 if command -v clang >/dev/null; then
 	if [ -d build-fuzz ]; then
-		meson setup --reconfigure build-fuzz >/dev/null ||
-			meson setup --wipe build-fuzz -Dfuzz=true -Dtests=false --native-file tests/fuzz/clang.ini >/dev/null
+		meson setup --reconfigure build-fuzz >/dev/null || { rm -rf build-fuzz &&
+			meson setup build-fuzz -Dfuzz=true -Dtests=false --native-file tests/fuzz/clang.ini >/dev/null; }
 	else
 		meson setup build-fuzz -Dfuzz=true -Dtests=false --native-file tests/fuzz/clang.ini >/dev/null
 	fi
