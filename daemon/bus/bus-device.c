@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "bus-device.h"
+#include "bus-error.h"
 #include "log.h"
 #include "reset-scope.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
+#include "planning.h"
 
 /* The fallback vtable's object is the Bus; each getter finds its device by path (a binary search), so every
  * property is read from the one place that has it. */
@@ -260,4 +262,14 @@ void bus_device_emit_removed(Bus *b, Device *d) {
         (void) sd_bus_emit_object_removed(b->bus, d->object_path);
         (void) sd_bus_emit_signal(b->bus, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "DeviceRemoved", "os",
                                   d->object_path, d->bdf);
+}
+
+int bus_read_device(Bus *b, sd_bus_message *msg, Device **ret, sd_bus_error *error) {
+        const char *address;
+        PtError e = {};
+        int r = sd_bus_message_read(msg, "s", &address);
+        if (r < 0)
+                return r;
+        *ret = plan_resolve_device(b->model, address, &e);
+        return *ret ? 0 : bus_error_set(error, -ENODEV, &e);
 }

@@ -10,3 +10,5 @@ void bus_device_emit_added(Bus *b, Device *d);
 /* While the device can still be found: InterfacesRemoved lists its interfaces. */
 void bus_device_emit_removed(Bus *b, Device *d);
 void bus_device_emit_changed(Bus *b, Device *d, const char *const *properties);
+/* Reads a method's device argument ("s", any address form) and finds the device, or sets the named error. */
+int bus_read_device(Bus *b, sd_bus_message *msg, Device **ret, sd_bus_error *error);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "bus-device.h"
 #include "bus-error.h"
 #include "bus-methods.h"
 #include "bus-options.h"
@@ -118,14 +119,10 @@ int bus_method_stop_guest(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 int bus_method_reset_device(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Bus *b = userdata;
-        const char *address;
-        PtError e = {};
-        int r = sd_bus_message_read(msg, "s", &address);
+        Device *d;
+        int r = bus_read_device(b, msg, &d, error);
         if (r < 0)
                 return r;
-        Device *d = plan_resolve_device(b->model, address, &e);
-        if (!d)
-                return bus_error_set(error, -ENODEV, &e);
         r = bus_authorize(b->auth, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;

@@ -104,15 +104,10 @@ static int method_doctor(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 }
 
 static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Bus *b = userdata;
-        const char *address;
-        PtError e = {};
-        int r = sd_bus_message_read(msg, "s", &address);
+        Device *d;
+        int r = bus_read_device(userdata, msg, &d, error);
         if (r < 0)
                 return r;
-        Device *d = plan_resolve_device(b->model, address, &e);
-        if (!d)
-                return bus_error_set(error, -ENODEV, &e);
         return sd_bus_reply_method_return(msg, "o", d->object_path);
 }
 
