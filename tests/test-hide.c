@@ -99,6 +99,64 @@ static void test_early_apply(Fixture *f, gconstpointer data) {
         harness_start_daemon(h, NULL);
 }
 
+/* The initramfs-tools hook packs the hidden addresses (not a running guest's: no guest runs at the next boot);
+ * the initramfs's init-top script claims them before its udev; passthrud-early then withdraws a claim on a
+ * device unhidden since the initramfs was built, so its host driver binds it at coldplug. */
+static void test_initramfs(Fixture *f, gconstpointer data) {
+        Harness *h = f->h;
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "hide", "00:19.0", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "hide", "01:00.0", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "g1", "02:00.0", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "start", "g1", NULL), ==, 0);
+
+        g_autofree char *state = g_build_filename(h->tmpdir, "state", NULL);
+        g_autofree char *initrd = g_build_filename(h->tmpdir, "initrd", NULL);
+        g_autofree char *run = g_build_filename(h->tmpdir, "run-passthru", NULL);
+        g_autofree char *destdir = g_strconcat("DESTDIR=", initrd, NULL);
+        g_autofree char *state_env = g_strconcat("PASSTHRUD_STATE_DIR=", state, NULL);
+        g_autofree char *helper_env = g_strconcat("PASSTHRUD_UDEV_OVERRIDE=", g_getenv("PT_UDEV_OVERRIDE"), NULL);
+        const char *hook[] = { "env", destdir, state_env, helper_env, g_getenv("PT_INITRAMFS_HOOK"), NULL };
+        g_assert_cmpint(harness_spawn(h, hook, NULL, NULL, NULL), ==, 0);
+        g_autofree char *claims_path = g_build_filename(initrd, "conf", "passthrud-claims", NULL), *claims = NULL;
+        g_assert_true(g_file_get_contents(claims_path, &claims, NULL, NULL));
+        g_assert_cmpstr(claims, ==, "0000:00:19.0 vfio-pci\n0000:01:00.0 vfio-pci\n");
+
+        /* 01:00.0 is unhidden after the initramfs was built; then the host reboots. */
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "stop", "g1", NULL), ==, 0);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "unhide", "01:00.0", NULL), ==, 0);
+        harness_stop_daemon(h);
+        g_assert_cmpint(harness_write(h, "bus/pci/drivers/igb/unbind", "0000:01:00.0"), ==, 0);
+        g_assert_cmpint(harness_write(h, "bus/pci/devices/0000:00:19.0/driver_override", "\n"), ==, 0);
+
+        g_autofree char *claims_env = g_strconcat("PASSTHRUD_CLAIMS=", claims_path, NULL);
+        g_autofree char *sysfs_env = g_strconcat("PASSTHRUD_SYSFS_ROOT=", h->sys, NULL);
+        g_autofree char *run_env = g_strconcat("PASSTHRUD_RUNTIME_DIR=", run, NULL);
+        const char *init_top[] = { "env", claims_env, sysfs_env, run_env, g_getenv("PT_INITRAMFS_INIT_TOP"), NULL };
+        g_assert_cmpint(harness_spawn(h, init_top, NULL, NULL, NULL), ==, 0);
+        g_autofree char *a = harness_read(h, "bus/pci/devices/0000:00:19.0/driver_override");
+        g_autofree char *b = harness_read(h, "bus/pci/devices/0000:01:00.0/driver_override");
+        g_assert_cmpstr(a, ==, "vfio-pci");
+        g_assert_cmpstr(b, ==, "vfio-pci");
+
+        g_autofree char *claimed = g_build_filename(run, "initramfs-claims", NULL), *out = NULL;
+        const char *apply[] = { g_getenv("PT_UDEV_OVERRIDE"), "--apply", "--state-dir", state, "--sysfs-root", h->sys,
+                                "--initramfs-claims", claimed, NULL };
+        g_assert_cmpint(harness_spawn(h, apply, NULL, &out, NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "0000:00:19.0: driver_override vfio-pci\n"));
+        g_assert_nonnull(strstr(out, "0000:01:00.0: stale initramfs claim (vfio-pci) withdrawn\n"));
+        g_clear_pointer(&a, g_free);
+        g_clear_pointer(&b, g_free);
+        a = harness_read(h, "bus/pci/devices/0000:00:19.0/driver_override");
+        b = harness_read(h, "bus/pci/devices/0000:01:00.0/driver_override");
+        g_assert_cmpstr(a, ==, "vfio-pci");
+        g_assert_cmpstr(b, ==, "(null)");
+        /* Coldplug: 01:00.0 goes to igb, 00:19.0 to nobody but vfio-pci. */
+        g_assert_cmpint(harness_write(h, "bus/pci/drivers_probe", "0000:01:00.0"), ==, 0);
+        harness_assert_driver(h, "0000:01:00.0", "igb", NULL);
+        harness_start_daemon(h, NULL);
+        harness_assert_driver(h, "0000:00:19.0", "vfio-pci", "vfio-pci");
+}
+
 static void test_udev_rule(Fixture *f, gconstpointer data) {
         Harness *h = f->h;
         g_autofree char *rule = NULL, *out = NULL;
@@ -197,6 +255,7 @@ int main(int argc, char *argv[]) {
         ADD("/hide/before-present", "standard.topo", test_hide_before_present);
         ADD("/hide/udev-rule", "standard.topo", test_udev_rule);
         ADD("/hide/early-apply", "standard.topo", test_early_apply);
+        ADD("/hide/initramfs", "standard.topo", test_initramfs);
         ADD("/hide/boot-config-xen", "xen.topo", test_boot_config_xen);
         ADD("/hide/boot-config-vfio", "standard.topo", test_boot_config_vfio);
         ADD("/hide/module-loading", "modprobe.topo", test_module_loading);

@@ -12,7 +12,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 nok() { n=$((n + 1)); fail=1; echo "not ok $n $1"; }
 check() { desc=$1; shift; if "$@" > "$D.out" 2>&1; then ok "$desc"; else nok "$desc"; sed 's/^/# /' "$D.out"; fi; }
 
-echo "1..8"
+echo "1..9"
 meson install -C "$B" --destdir "$D/root" --no-rebuild --quiet > "$D.out" 2>&1 || { cat "$D.out"; exit 1; }
 R="$D/root"
 prefix=$(meson introspect "$B" --buildoptions | jq -r '.[] | select(.name == "prefix") | .value')
@@ -59,6 +59,23 @@ early() {
 	return 0
 }
 check "passthrud-early.service runs the helper before udev's coldplug, and verifies" early
+initramfs() {
+	it=$(meson introspect "$B" --buildoptions | jq -r '.[] | select(.name == "initramfs-tools-dir") | .value')
+	hook="$R$it/hooks/passthrud" top="$R$it/scripts/init-top/passthrud"
+	[ -x "$hook" ] && [ -x "$top" ] || { echo "hook or init-top script missing under $it"; return 1; }
+	helper=$(find "$R" -name passthrud-udev-override -type f | head -1)
+	grep -q "^helper=.*:-${helper#"$R"}}" "$hook" || { echo "the hook does not run the installed helper"; return 1; }
+	sh -n "$hook" && sh -n "$top" || return 1
+	# initramfs-tools' own ordering (hook-functions' cache_run_scripts): ours must run before its udev.
+	[ -r /usr/share/initramfs-tools/hook-functions ] || { echo "initramfs-tools is not installed"; return 1; }
+	mkdir -p "$D/initrd/scripts/init-top"
+	cp /usr/share/initramfs-tools/scripts/init-top/* "$top" "$D/initrd/scripts/init-top/"
+	(set +u; verbose=n; CONFDIR="$D/initrd"; . /usr/share/initramfs-tools/hook-functions && cache_run_scripts "$D/initrd" /scripts/init-top) || return 1
+	order=$(grep -o '^/scripts/init-top/[^ ]*' "$D/initrd/scripts/init-top/ORDER" | tr '\n' ' ')
+	echo "ORDER: $order"
+	case "$order" in *passthrud*udev*) return 0 ;; *) return 1 ;; esac
+}
+check "the initramfs-tools hook and init-top script are installed; initramfs-tools runs the script before its udev" initramfs
 check "the bus policy parses" xmllint --noout "$R$prefix/share/dbus-1/system.d/org.passthru1.conf"
 root_owns() {
 	conf="$R$prefix/share/dbus-1/system.d/org.passthru1.conf"

@@ -26,13 +26,14 @@ static int lookup(sqlite3 *db, const char *sql, const char *bdf, char **ret) {
         return r;
 }
 
-int store_lookup_override(const char *state_dir, const char *bdf, const char *boot_id, char **ret_stub,
-                          char **ret_error) {
+/* Opens the database read-only; 0 with *ret_db NULL when there is none (nothing is recorded yet). */
+static int open_read_only(const char *state_dir, sqlite3 **ret_db, char **ret_error) {
         _cleanup_free_ char *path = pt_path_join(state_dir, "passthru.db");
+        *ret_db = NULL;
         if (!path)
                 return -ENOMEM;
         if (access(path, R_OK) < 0)
-                return 0; /* no database: nothing is hidden */
+                return 0;
         sqlite3 *db = NULL;
         if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
                 if (ret_error && asprintf(ret_error, "cannot open %s: %s", path,
@@ -42,11 +43,22 @@ int store_lookup_override(const char *state_dir, const char *bdf, const char *bo
                 return -EIO;
         }
         sqlite3_busy_timeout(db, 2000);
-        int r = lookup(db, "SELECT driver FROM hidden WHERE address = ?", bdf, ret_stub);
+        *ret_db = db;
+        return 0;
+}
+
+int store_lookup_override(const char *state_dir, const char *bdf, const char *boot_id, char **ret_stub,
+                          char **ret_error) {
+        sqlite3 *db = NULL;
+        int r = open_read_only(state_dir, &db, ret_error);
+        if (r < 0 || !db)
+                return r; /* no database: nothing is hidden */
+        r = lookup(db, "SELECT driver FROM hidden WHERE address = ?", bdf, ret_stub);
         /* A guest marked running in another boot is not running: its devices go to their host drivers. */
         _cleanup_free_ char *recorded = NULL;
-        bool same_boot = !boot_id || lookup(db, "SELECT value FROM host WHERE key = ?", "boot_id", &recorded) <= 0 ||
-                         streq(recorded, boot_id);
+        bool same_boot = !boot_id ||
+                         (boot_id[0] && (lookup(db, "SELECT value FROM host WHERE key = ?", "boot_id", &recorded) <= 0 ||
+                                         streq(recorded, boot_id)));
         if (r == 0 && same_boot)
                 r = lookup(db, "SELECT h.stub FROM holds h JOIN guests g ON g.name = h.holder "
                                "WHERE h.address = ? AND g.running", bdf, ret_stub);
@@ -55,26 +67,19 @@ int store_lookup_override(const char *state_dir, const char *bdf, const char *bo
 }
 
 int store_list_overrides(const char *state_dir, const char *boot_id, char ***ret, char **ret_error) {
-        _cleanup_free_ char *path = pt_path_join(state_dir, "passthru.db");
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-        if (!path || !l)
+        if (!l)
                 return -ENOMEM;
-        if (access(path, R_OK) < 0) {
+        _cleanup_strv_free_ char **addresses = NULL;
+        sqlite3 *db = NULL;
+        int r = open_read_only(state_dir, &db, ret_error);
+        if (r < 0)
+                return r;
+        if (!db) {
                 *ret = TAKE_PTR(l);
                 return 0;
         }
-        _cleanup_strv_free_ char **addresses = NULL;
-        sqlite3 *db = NULL;
-        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-                if (ret_error && asprintf(ret_error, "cannot open %s: %s", path,
-                                          db ? sqlite3_errmsg(db) : "out of memory") < 0)
-                        *ret_error = NULL;
-                sqlite3_close(db);
-                return -EIO;
-        }
-        sqlite3_busy_timeout(db, 2000);
         sqlite3_stmt *st = NULL;
-        int r = 0;
         if (sqlite3_prepare_v2(db, "SELECT address FROM hidden UNION SELECT h.address FROM holds h JOIN guests g "
                                "ON g.name = h.holder WHERE g.running", -1, &st, NULL) == SQLITE_OK) {
                 while (r >= 0 && sqlite3_step(st) == SQLITE_ROW)

@@ -142,7 +142,8 @@ int store_settle_boot(Store *s, const char *boot_id, char ***ret_stopped);
 
 /* For the udev helper, read-only and without opening the store for writing: the stub a device at bdf must get as
  * its driver_override (a hidden address, or a device held for a guest running in this boot: boot_id, when the
- * database says which boot that was; a guest of an earlier boot is not running). 1 and *ret_stub when it has one,
+ * database says which boot that was; a guest of an earlier boot is not running; "" is a boot not begun yet, in
+ * which no guest runs: only hidden addresses count). 1 and *ret_stub when it has one,
  * 0 when not (no database: nothing is hidden), a negative errno (and *ret_error) when the database cannot be
  * read. */
 int store_lookup_override(const char *state_dir, const char *bdf, const char *boot_id, char **ret_stub,
