@@ -33,7 +33,7 @@ copy_bin() {
 # passthrud as a host gets it: meson install's file layout (binaries, bus policy, activation file, polkit
 # actions, unit, udev rule, catalog, manuals), then the libraries its binaries need.
 meson install -C "$B" --destdir "$R" --no-rebuild --quiet >/dev/null
-for f in $(find "$R" -type f -perm -u+x \( -name passthrud -o -name ptctl -o -name passthrud-udev-override \)); do
+for f in $(find "$R" -type f -perm -u+x -not -path '*/initramfs-tools/*' \( -name passthrud -o -name ptctl -o -name passthrud-udev-override \)); do
 	copy_bin "$f" "${f#"$R"}"
 done
 copy_bin /usr/bin/dbus-daemon /usr/bin/dbus-daemon

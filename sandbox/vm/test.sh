@@ -301,6 +301,45 @@ assign_bridge_pair() {
 }
 check "assigning one e1000 behind the pci-bridge is refused naming its sibling; --group takes both" assign_bridge_pair
 
+# A reboot as the kernel, the initramfs and passthrud-early see it: two e1000 siblings hidden when the initramfs
+# was built, one unhidden since; e1000 loaded for the others must never touch the hidden one.
+boot_claims() {
+	ptctl hide "$f1" > /dev/null && ptctl hide "$f2" > /dev/null || return 1
+	rm -rf /tmp/initrd
+	DESTDIR=/tmp/initrd /usr/share/initramfs-tools/hooks/passthrud || return 1
+	cat /tmp/initrd/conf/passthrud-claims
+	grep -qx "$f1 vfio-pci" /tmp/initrd/conf/passthrud-claims && grep -qx "$f2 vfio-pci" /tmp/initrd/conf/passthrud-claims ||
+		return 1
+	ptctl unhide "$f2" > /dev/null || return 1
+	pid=$(cat /run/passthrud.pid)
+	kill "$pid"
+	eventually sh -c "! kill -0 $pid" || return 1
+	# Power-on: no driver and no override on any of the bridge's e1000 functions.
+	rmmod e1000 || return 1
+	echo "$f1" > /sys/bus/pci/drivers/vfio-pci/unbind
+	echo > "/sys/bus/pci/devices/$f1/driver_override"
+	for d in $f0 $f1 $f2 $f3; do [ -z "$(driver_of "$d")" ] || { echo "$d still has a driver"; return 1; }; done
+	echo "passthrud-boot-claims" > /dev/kmsg
+	# The initramfs's init-top script, then passthrud-early.service, then coldplug loading e1000 for the siblings.
+	PASSTHRUD_CLAIMS=/tmp/initrd/conf/passthrud-claims /usr/share/initramfs-tools/scripts/init-top/passthrud || return 1
+	[ "$(override_of "$f1")" = vfio-pci ] && [ "$(override_of "$f2")" = vfio-pci ] || return 1
+	helper=$(ls /usr/local/libexec/passthrud-udev-override /usr/libexec/passthrud-udev-override 2>/dev/null | head -1)
+	"$helper" --apply > /tmp/early.out || { cat /tmp/early.out; return 1; }
+	cat /tmp/early.out
+	grep -qx "$f1: driver_override vfio-pci" /tmp/early.out &&
+		grep -qx "$f2: stale initramfs claim (vfio-pci) withdrawn" /tmp/early.out || return 1
+	modprobe e1000 || return 1
+	for d in $f0 $f2 $f3; do [ "$(driver_of "$d")" = e1000 ] || { echo "$d is not on e1000"; return 1; }; done
+	[ "$(driver_of "$f1")" != e1000 ] || return 1
+	dmesg | sed -n '/passthrud-boot-claims/,$p' | grep "e1000 $f1" && { echo "e1000 touched $f1"; return 1; }
+	passthrud --uevent-source kernel >> /run/passthrud.log 2>&1 &
+	echo $! > /run/passthrud.pid
+	eventually timeout 2 ptctl list || return 1
+	eventually sh -c "[ \"\$(ptctl show $f1 --json | jq -r .driver)\" = vfio-pci ]" || { ptctl show "$f1"; return 1; }
+	ptctl unhide "$f1" > /dev/null && [ "$(driver_of "$f1")" = e1000 ]
+}
+check "at boot, the initramfs claim and passthrud-early keep e1000 (loaded for its siblings) off a hidden function; a function unhidden since gets e1000" boot_claims
+
 installed() {
 	for f in /usr/local/share/dbus-1/system.d/org.passthru1.conf /usr/local/share/polkit-1/actions/org.passthru1.policy \
 		/usr/local/share/dbus-1/system-services/org.passthru1.service /usr/local/sbin/passthrud; do
