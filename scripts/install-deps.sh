@@ -11,7 +11,7 @@ PACKAGES="
 	libsystemd-dev libudev-dev libpci-dev pci.ids pciutils libsqlite3-dev
 	libglib2.0-dev libjson-glib-dev libfuse3-dev fuse3 dbus-daemon
 	clang libclang-rt-14-dev util-linux procps jq valgrind python3-dbusmock libxml2-utils groff-base systemd udev
-	qemu-system-x86 linux-image-amd64 initramfs-tools busybox-static cpio kmod socat time
+	qemu-system-x86 linux-image-amd64 initramfs-tools mmdebstrap busybox-static cpio kmod socat time
 "
 missing=""
 for p in $PACKAGES; do

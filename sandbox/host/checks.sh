@@ -1,0 +1,127 @@
+# The real host stack's checks, run by pt-checks.service once the system is up: passthrud as its installed unit
+# under systemd, with journald, D-Bus activation and polkitd. Prints PT-TAP lines on the serial console.
+set -u
+n=0
+check() {
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@" > /tmp/check.out 2>&1; then
+		echo "PT-TAP: ok $n - $desc"
+	else
+		echo "PT-TAP: not ok $n - $desc"
+		sed 's/^/PT-TAP: #   /' /tmp/check.out
+	fi
+}
+eventually() {
+	i=0
+	until "$@" > /dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt 300 ] && return 1
+		sleep 0.1
+	done
+}
+driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+on_driver() { [ "$(driver_of "$1")" = "$2" ]; }
+ids() { journalctl -q -o cat --output-fields=MESSAGE_ID "$@" | sort -u; }
+set -- $(ls /sys/bus/pci/drivers/e1000e | grep '^0000:')
+dev=$1 other=$2
+echo "PT-TAP: # devices: $dev (to pass) $other (its twin, to hide)"
+
+activation() {
+	[ "$(systemctl is-active passthrud)" = inactive ] || { echo "passthrud ran before anyone asked"; return 1; }
+	ptctl list > /dev/null || return 1
+	[ "$(systemctl is-active passthrud)" = active ] || return 1
+	systemctl show -p Type -p WatchdogUSec -p StatusText passthrud
+	[ "$(systemctl show -p Type --value passthrud)" = notify ] &&
+		[ "$(systemctl show -p WatchdogUSec --value passthrud)" = 30s ] &&
+		[ -n "$(systemctl show -p StatusText --value passthrud)" ]
+}
+check "the first ptctl call starts passthrud.service through D-Bus activation; it is Type=notify with a watchdog and a STATUS= line" activation
+
+journal() {
+	ptctl hide "$other" || return 1
+	on_driver "$other" vfio-pci || return 1
+	journalctl -q -u passthrud -o verbose PASSTHRU_DEVICE="$other" MESSAGE_ID=4c1f6a3e8b2d4b0f9a7e51c2d3b4a514 |
+		grep -q "PASSTHRU_DEVICE=$other" || return 1
+	journalctl --update-catalog || return 1
+	journalctl -x -q -u passthrud MESSAGE_ID=4c1f6a3e8b2d4b0f9a7e51c2d3b4a514 | grep "Subject: PCI device $other hidden from the host"
+}
+check "a hide is in journald with MESSAGE_ID= and PASSTHRU_DEVICE=, and journalctl -x shows the catalog's text" journal
+
+useradd -m tester; useradd -m slowpoke
+polkit_rules() {
+	su tester -c "ptctl list" > /dev/null || { echo "an unprivileged user cannot list"; return 1; }
+	out=$(su tester -c "ptctl assign g0 $dev" 2>&1) && { echo "an unprivileged user could assign"; return 1; }
+	echo "$out"
+	echo "$out" | grep -q "not authorized" || return 1
+	cat > /etc/polkit-1/rules.d/50-passthru-test.rules <<-'RULES'
+	polkit.addRule(function(action, subject) {
+		if (action.id == "org.passthru1.manage" && subject.user == "tester")
+			return polkit.Result.YES;
+		if (action.id == "org.passthru1.manage" && subject.user == "slowpoke") {
+			polkit.spawn(["/bin/sleep", "8"]);
+			return polkit.Result.NO;
+		}
+	});
+	RULES
+	eventually su tester -c "ptctl assign g0 $dev" || return 1
+	su tester -c "ptctl unassign g0" > /dev/null
+}
+check "polkit: an unprivileged user may list, not assign; a rules file granting org.passthru1.manage lets it" polkit_rules
+
+slow_polkit() {
+	su slowpoke -c "ptctl assign gs $dev" > /tmp/slow.out 2>&1 &
+	slow=$!
+	sleep 1
+	# While polkit thinks about slowpoke (8 s), root is answered and slowpoke is still waiting.
+	ptctl list > /dev/null && ptctl show "$dev" > /dev/null || return 1
+	kill -0 "$slow" || { echo "slowpoke was answered before root"; cat /tmp/slow.out; return 1; }
+	wait "$slow" && { echo "slowpoke could assign"; return 1; }
+	grep -q "not authorized" /tmp/slow.out || { cat /tmp/slow.out; return 1; }
+	! journalctl -q -u passthrud | grep -i "watchdog"
+}
+check "while polkit takes 8 s over one caller, root's calls are answered first, and the watchdog never fires" slow_polkit
+
+managed() {
+	ptctl assign g1 "$dev" || return 1
+	ptctl start g1 || return 1
+	on_driver "$dev" vfio-pci && [ -e /dev/vfio/vfio ] || return 1
+	ptctl stop g1 || return 1
+	on_driver "$dev" e1000e
+}
+check "under the unit's hardening a guest starts (vfio-pci loaded on demand) and stops back to e1000e" managed
+
+lease_kill() {
+	sleep 600 &
+	vmm=$!
+	ptctl start g1 --pid "$vmm" || return 1
+	ptctl guest g1 | grep -i "owner" || return 1
+	on_driver "$dev" vfio-pci || return 1
+	kill -9 "$vmm"
+	eventually on_driver "$dev" e1000e || { ptctl guest g1; return 1; }
+	journalctl -q -u passthrud -o verbose MESSAGE_ID=4c1f6a3e8b2d4b0f9a7e51c2d3b4a518 | grep -q "PASSTHRU_GUEST=g1"
+}
+check "kill -9 of the guest's owner process returns the device with no stop call (MESSAGE_ID ...518)" lease_kill
+
+lease_restart() {
+	sleep 600 &
+	vmm=$!
+	ptctl start g1 --pid "$vmm" || return 1
+	systemctl restart passthrud || return 1
+	on_driver "$dev" vfio-pci || return 1
+	kill -9 "$vmm"
+	eventually on_driver "$dev" e1000e || { ptctl guest g1; return 1; }
+}
+check "the lease survives systemctl restart passthrud" lease_restart
+
+clean_stop() {
+	systemctl stop passthrud || return 1
+	[ "$(systemctl is-active passthrud)" = inactive ] || return 1
+	[ "$(systemctl show -p Result --value passthrud)" = success ] || return 1
+	on_driver "$other" vfio-pci || return 1
+	! journalctl -q -u passthrud -p err | grep .
+}
+check "systemctl stop is clean, leaves the hidden device on vfio-pci, and the journal has no errors" clean_stop
+
+echo "PT-TAP: 1..$n"
