@@ -1,29 +1,11 @@
 # The real host stack's checks, run by pt-checks.service once the system is up: passthrud as its installed unit
 # under systemd, with journald, D-Bus activation and polkitd. Prints PT-TAP lines on the serial console.
 set -u
-n=0
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" > /tmp/check.out 2>&1; then
-		echo "PT-TAP: ok $n - $desc"
-	else
-		echo "PT-TAP: not ok $n - $desc"
-		sed 's/^/PT-TAP: #   /' /tmp/check.out
-	fi
-}
-eventually() {
-	i=0
-	until "$@" > /dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -gt 300 ] && return 1
-		sleep 0.1
-	done
-}
+. /sandbox/lib.sh
+# A systemd host under TCG: up to 30 s for what passthrud does on its own (a lease ending, a claim at start).
+PT_EVENTUALLY_TRIES=600
 driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 on_driver() { [ "$(driver_of "$1")" = "$2" ]; }
-ids() { journalctl -q -o cat --output-fields=MESSAGE_ID "$@" | sort -u; }
 # Three e1000e: one to pass, two to hide (sharing e1000e with the first). The disk keeps the state across the
 # reboot: the first boot checks, starts a guest and reboots; the second checks what the reboot left.
 set -- $(ls /sys/bus/pci/devices | while read -r d; do

@@ -32,7 +32,7 @@ fi
 echo "MODULES=dep" > "$R/etc/initramfs-tools/conf.d/passthru-test"
 echo e1000e >> "$R/etc/initramfs-tools/modules"
 mkdir -p "$R/sandbox"
-cp "$top/sandbox/host/checks.sh" "$top/sandbox/host/after-reboot.sh" "$R/sandbox/"
+cp "$top/sandbox/host/checks.sh" "$top/sandbox/host/after-reboot.sh" "$top/sandbox/vm/lib.sh" "$R/sandbox/"
 cp "$top/sandbox/host/pt-checks.service" "$R/etc/systemd/system/"
 # The console is the checks' channel: no getty hangs it up.
 ln -sf /dev/null "$R/etc/systemd/system/serial-getty@ttyS0.service"

@@ -12,12 +12,12 @@ child_of() {
 	ptctl list --all --json | jq -r --arg p "$1" '[.[] | select(.parent_bridge == $p)][0].address // empty'
 }
 
-# Polls a command until it succeeds (about 10 s).
+# Polls a command until it succeeds (about 10 s; PT_EVENTUALLY_TRIES times 50 ms).
 eventually() {
 	i=0
 	until "$@" > /dev/null 2>&1; do
 		i=$((i + 1))
-		[ $i -gt 200 ] && return 1
+		[ $i -gt "${PT_EVENTUALLY_TRIES:-200}" ] && return 1
 		sleep 0.05
 	done
 }
