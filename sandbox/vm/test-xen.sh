@@ -211,9 +211,11 @@ domu_hotplug() {
 	ptctl attach pv2 "$e1000e" || { xl destroy pv2; return 1; }
 	# xl itself has been seen to crash here once in a while under TCG (an ld.so assertion): a second try.
 	xl pci-attach pv2 "$e1000e" || { sleep 1; xl pci-attach pv2 "$e1000e"; } ||
-		{ xl destroy pv2; ptctl detach pv2 "$e1000e"; return 1; }
-	# Seen once failing with a bare "Invalid argument": passthrud's own words then say which step refused.
-	ptctl set-owner pv2 --xen-domain pv2 || { tail -15 /run/passthrud.log; xl destroy pv2; ptctl detach pv2 "$e1000e"; return 1; }
+		{ echo "xl pci-attach failed twice"; xl destroy pv2; ptctl detach pv2 "$e1000e"; tail -15 /run/passthrud.log; return 1; }
+	# Seen once failing with a bare "Invalid argument" (from set-owner, or from the detach above): passthrud's own
+	# words then say which step refused.
+	ptctl set-owner pv2 --xen-domain pv2 ||
+		{ echo "set-owner failed"; tail -15 /run/passthrud.log; xl destroy pv2; ptctl detach pv2 "$e1000e"; return 1; }
 	wait_log pv2 "PT-DOMU: traffic done" || { domu_log pv2; xl destroy pv2; return 1; }
 	# Xen's view, next to the driver link: the domain has it.
 	eventually sh -c "ptctl show $e1000e | grep -q 'Xen: *assigned to Xen domain pv2'" || { ptctl show "$e1000e"; return 1; }
