@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "bus-guest.h"
+#include "planning.h"
+#include "bus-error.h"
 #include "log.h"
 #include "process.h"
 #include "pt-util.h"
@@ -157,4 +159,13 @@ void bus_guest_emit_changed(Bus *b, const char *name) {
         if (!b->bus || guest_object_path(name, &path) < 0)
                 return;
         (void) sd_bus_emit_properties_changed(b->bus, path, PT_GUEST_INTERFACE, "Devices", "Assignments", "State", NULL);
+}
+
+int bus_read_guest(Bus *b, sd_bus_message *msg, const char **ret, sd_bus_error *error) {
+        PtError e = {};
+        int r = sd_bus_message_read(msg, "s", ret);
+        if (r < 0)
+                return r;
+        r = plan_check_guest_known(b->model, *ret, &e);
+        return r < 0 ? bus_error_set(error, r, &e) : 0;
 }

@@ -10,3 +10,5 @@ void bus_guest_emit_added(Bus *b, const char *name);
 /* While the guest still has devices: InterfacesRemoved asks what it is. */
 void bus_guest_emit_removed(Bus *b, const char *name);
 void bus_guest_emit_changed(Bus *b, const char *name);
+/* Reads a method's guest argument ("s") and checks passthrud knows that guest, or sets the named error. */
+int bus_read_guest(Bus *b, sd_bus_message *msg, const char **ret, sd_bus_error *error);

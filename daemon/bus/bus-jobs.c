@@ -9,6 +9,7 @@
 #include "assign.h"
 #include "bus-device.h"
 #include "bus-error.h"
+#include "bus-guest.h"
 #include "bus-methods.h"
 #include "bus-options.h"
 #include "bus-polkit.h"
@@ -94,12 +95,9 @@ static int submit(Bus *b, sd_bus_message *msg, Job *j) {
 
 static int guest_job(sd_bus_message *msg, Bus *b, JobKind kind, sd_bus_error *error) {
         const char *guest;
-        PtError e = {};
-        int r = sd_bus_message_read(msg, "s", &guest);
+        int r = bus_read_guest(b, msg, &guest, error);
         if (r < 0)
                 return r;
-        if ((r = plan_check_guest_known(b->model, guest, &e)) < 0)
-                return bus_error_set(error, r, &e);
         r = bus_authorize(b->auth, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;

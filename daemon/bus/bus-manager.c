@@ -167,15 +167,11 @@ static int method_list_guests(sd_bus_message *msg, void *userdata, sd_bus_error 
 }
 
 static int method_get_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Bus *b = userdata;
         _cleanup_free_ char *path = NULL;
         const char *guest;
-        PtError e = {};
-        int r = sd_bus_message_read(msg, "s", &guest);
+        int r = bus_read_guest(userdata, msg, &guest, error);
         if (r < 0)
                 return r;
-        if ((r = plan_check_guest_known(b->model, guest, &e)) < 0)
-                return bus_error_set(error, r, &e);
         r = guest_object_path(guest, &path);
         if (r < 0)
                 return r;
