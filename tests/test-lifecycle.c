@@ -111,7 +111,9 @@ static void test_original_override(Fixture *f, gconstpointer data) {
 /* libvirt's qemu hook: prepare starts the guest's passthrough, release stops it, unknown guests pass. */
 static int hook(Harness *h, const char *guest, const char *operation, char **err) {
         g_autofree char *script = g_build_filename(g_getenv("PT_SOURCE_DIR"), "toolstack", "libvirt-hook-qemu", NULL);
-        const char *argv[] = { script, guest, operation, "begin", "-", NULL };
+        g_autofree char *cmd = g_strdup_printf("PT_HOOK_STATE_DIR='%s/hook-state' exec '%s' '%s' '%s' begin -",
+                                               h->tmpdir, script, guest, operation);
+        const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
         return harness_spawn(h, argv, NULL, NULL, err);
 }
 
@@ -134,7 +136,8 @@ static void test_libvirt_hook(Fixture *f, gconstpointer data) {
         g_autofree char *pidtext = g_strdup_printf("%d", (int) qemu);
         g_assert_true(g_file_set_contents(pidfile, pidtext, -1, NULL));
         g_autofree char *script = g_build_filename(g_getenv("PT_SOURCE_DIR"), "toolstack", "libvirt-hook-qemu", NULL);
-        g_autofree char *cmd = g_strdup_printf("PT_LIBVIRT_RUN_DIR='%s' exec '%s' vm1 started begin -", run, script);
+        g_autofree char *cmd = g_strdup_printf("PT_HOOK_STATE_DIR='%s/hook-state' PT_LIBVIRT_RUN_DIR='%s' exec '%s' vm1 "
+                                               "started begin -", h->tmpdir, run, script);
         const char *started[] = { "/bin/sh", "-c", cmd, NULL };
         g_assert_cmpint(harness_spawn(h, started, NULL, NULL, NULL), ==, 0);
         kill(qemu, SIGKILL);
@@ -160,6 +163,18 @@ static void test_libvirt_hook(Fixture *f, gconstpointer data) {
         g_autofree char *err = NULL;
         g_assert_cmpint(hook(h, "vm2", "prepare", &err), ==, 1);
         g_assert_nonnull(strstr(err, "device 0000:00:19.0 is still attached to host driver e1000e"));
+        /* A guest running for someone else (started with ptctl): libvirt's start is refused, and the release libvirt
+         * runs after it leaves that guest's devices where they are. */
+        harness_ptctl_ok(h, "unassign", "vm1", NULL);
+        harness_ptctl_ok(h, "assign", "vm3", "02:00.0", NULL);
+        harness_ptctl_ok(h, "start", "vm3", NULL);
+        g_autofree char *err3 = NULL;
+        g_assert_cmpint(hook(h, "vm3", "prepare", &err3), ==, 1);
+        g_assert_nonnull(strstr(err3, "guest vm3 is already running"));
+        g_assert_cmpint(hook(h, "vm3", "release", NULL), ==, 0);
+        assert_guest(h, "vm3", "running");
+        harness_assert_driver(h, "0000:02:00.0", "vfio-pci", "vfio-pci");
+        harness_ptctl_ok(h, "stop", "vm3", NULL);
 }
 
 typedef struct Injection {

@@ -25,3 +25,13 @@ guest_settled() {
 	ptctl start g1 && on_driver "$dev" vfio-pci && ptctl stop g1 && on_driver "$dev" e1000e
 }
 check "the guest running at the reboot is stopped (MESSAGE_ID ...517), $dev is on e1000e, and g1 starts first time" guest_settled
+
+libvirt_after_reboot() {
+	ptctl guest lv1 | grep -q "^Guest lv1 (stopped)" || { ptctl guest lv1; return 1; }
+	on_driver "$lvdev" e1000e || return 1
+	virsh start lv1 || return 1
+	qemu_holds lv1 "$lvdev" || return 1
+	virsh destroy lv1 > /dev/null && eventually on_driver "$lvdev" e1000e
+}
+check "libvirt's lv1, running at the reboot, is stopped with $lvdev home, and virsh start works first time" \
+	libvirt_after_reboot

@@ -2,16 +2,18 @@
 # under systemd, with journald, D-Bus activation and polkitd. Prints PT-TAP lines on the serial console.
 set -u
 . /sandbox/lib.sh
+. /sandbox/libvirt.sh
 # A systemd host under TCG: up to 30 s for what passthrud does on its own (a lease ending, a claim at start).
 PT_EVENTUALLY_TRIES=600
 driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 on_driver() { [ "$(driver_of "$1")" = "$2" ]; }
-# Three e1000e: one to pass, two to hide (sharing e1000e with the first). The disk keeps the state across the
-# reboot: the first boot checks, starts a guest and reboots; the second checks what the reboot left.
+# Four e1000e: one to pass with ptctl, two to hide (sharing e1000e with the first), one for libvirt's guest. The
+# disk keeps the state across the reboot: the first boot checks, starts guests and reboots; the second checks what
+# the reboot left.
 set -- $(ls /sys/bus/pci/devices | while read -r d; do
 	[ "$(cat "/sys/bus/pci/devices/$d/vendor"):$(cat "/sys/bus/pci/devices/$d/device")" = 0x8086:0x10d3 ] && echo "$d"
 done)
-dev=$1 other=$2 third=$3
+dev=$1 other=$2 third=$3 lvdev=$4
 mkdir -p /var/lib/pt-checks
 if [ -e /var/lib/pt-checks/rebooted ]; then
 	n=$(cat /var/lib/pt-checks/n)
@@ -20,7 +22,7 @@ if [ -e /var/lib/pt-checks/rebooted ]; then
 	systemctl --no-block poweroff
 	exit 0
 fi
-echo "PT-TAP: # devices: $dev (to pass) $other and $third (its twins, to hide)"
+echo "PT-TAP: # devices: $dev (to pass) $other and $third (its twins, to hide), $lvdev (for libvirt)"
 
 activation() {
 	[ "$(systemctl is-active passthrud)" = inactive ] || { echo "passthrud ran before anyone asked"; return 1; }
@@ -77,6 +79,38 @@ slow_polkit() {
 }
 check "while polkit takes 8 s over one caller, root's calls are answered first, and the watchdog never fires" slow_polkit
 
+useradd -m waiter
+agent_waits() {
+	cat > /etc/polkit-1/rules.d/51-passthru-agent.rules <<-'RULES'
+	polkit.addRule(function(action, subject) {
+		if (action.id == "org.passthru1.manage" && subject.user == "waiter")
+			return polkit.Result.AUTH_ADMIN;
+	});
+	RULES
+	# waiter types a change at a terminal (script gives it one): ptctl starts pkttyagent, which asks for root's
+	# password on it, and nobody types it. (The image's root has none, which PAM would take as typed.)
+	echo "root:not-typed-$$" | chpasswd || return 1
+	(sleep 60 | su waiter -c "script -qfc 'ptctl assign gw $dev' /tmp/agent.typescript" > /dev/null 2>&1) &
+	eventually grep -q "AUTHENTICATING FOR org.passthru1.manage" /tmp/agent.typescript ||
+		{ cat /tmp/agent.typescript; return 1; }
+	cat /tmp/agent.typescript
+	# For 15 s, while the agent waits, root is answered each time within 5 s (its call never queues behind it).
+	i=0
+	while [ $i -lt 15 ]; do
+		timeout 5 ptctl list > /dev/null && timeout 5 ptctl show "$dev" > /dev/null ||
+			{ echo "root's call $i was not answered within 5 s"; return 1; }
+		sleep 1
+		i=$((i + 1))
+	done
+	pgrep -u waiter -x pkttyagent > /dev/null || { echo "the agent is no longer waiting"; return 1; }
+	pkill -u waiter
+	sleep 1
+	ptctl guest gw > /dev/null 2>&1 && { echo "the waiting call assigned"; return 1; }
+	! journalctl -q -u passthrud | grep -i "watchdog"
+}
+check "while pkttyagent waits for a password nobody types, root's calls answer at normal speed; nothing is assigned" \
+	agent_waits
+
 managed() {
 	ptctl assign g1 "$dev" || return 1
 	ptctl start g1 || return 1
@@ -109,6 +143,8 @@ lease_restart() {
 }
 check "the lease survives systemctl restart passthrud" lease_restart
 
+libvirt_checks
+
 clean_stop() {
 	systemctl stop passthrud || return 1
 	[ "$(systemctl is-active passthrud)" = inactive ] || return 1
@@ -119,7 +155,7 @@ clean_stop() {
 check "systemctl stop is clean, leaves the hidden device on vfio-pci, and the journal has no errors" clean_stop
 
 # Into the reboot: two devices hidden, one of them also in a rebuilt initramfs (e1000e is loaded there), a guest
-# running without an owner, passthrud-early enabled; then the host reboots as systemd does it.
+# running without an owner, libvirt's lv1 running, passthrud-early enabled; then the host reboots as systemd does it.
 before_reboot() {
 	systemctl start passthrud || return 1
 	ptctl hide "$third" || return 1
@@ -129,9 +165,10 @@ before_reboot() {
 	[ "$(lsinitramfs /boot/initrd.img-"$(uname -r)" | grep -c -E "conf/passthrud-claims|init-top/passthrud")" = 2 ] ||
 		return 1
 	ptctl start g1 || return 1
-	on_driver "$dev" vfio-pci
+	on_driver "$dev" vfio-pci && domstate lv1 running
 }
-check "before the reboot: $other and $third hidden, update-initramfs packs them, g1 running with $dev" before_reboot
+check "before the reboot: $other and $third hidden, update-initramfs packs them, g1 running with $dev, lv1 in QEMU" \
+	before_reboot
 echo "$n" > /var/lib/pt-checks/n
 touch /var/lib/pt-checks/rebooted
 echo "PT-REBOOT"

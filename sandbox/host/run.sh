@@ -31,8 +31,15 @@ fi
 # its init-top scripts), as a host whose NIC or storage driver is in the initramfs does.
 echo "MODULES=dep" > "$R/etc/initramfs-tools/conf.d/passthru-test"
 echo e1000e >> "$R/etc/initramfs-tools/modules"
+# libvirt with passthrud's hook, as README's libvirt steps say. No libvirt-guests (it would wait minutes at the
+# reboot for guests without an OS to shut down) and no default network (no dnsmasq here).
+mkdir -p "$R/etc/libvirt/hooks"
+cp "$R$prefix/share/passthru/libvirt-hook-qemu" "$R/etc/libvirt/hooks/qemu"
+ln -sf /dev/null "$R/etc/systemd/system/libvirt-guests.service"
+rm -f "$R/etc/libvirt/qemu/networks/autostart/default.xml"
 mkdir -p "$R/sandbox"
-cp "$top/sandbox/host/checks.sh" "$top/sandbox/host/after-reboot.sh" "$top/sandbox/vm/lib.sh" "$R/sandbox/"
+cp "$top/sandbox/host/checks.sh" "$top/sandbox/host/after-reboot.sh" "$top/sandbox/host/libvirt.sh" \
+	"$top/sandbox/vm/lib.sh" "$R/sandbox/"
 cp "$top/sandbox/host/pt-checks.service" "$R/etc/systemd/system/"
 # The console is the checks' channel: no getty hangs it up.
 ln -sf /dev/null "$R/etc/systemd/system/serial-getty@ttyS0.service"
@@ -44,12 +51,14 @@ initrd_path=${initrd#"$R"}
 boot() {
 	# Three e1000e on root ports of their own (one to pass, two to hide while it keeps e1000e), under the vIOMMU.
 	timeout "${PT_VM_TIMEOUT:-300}" qemu-system-x86_64 -accel tcg,tb-size=64 -machine q35,kernel-irqchip=split \
-		-smp 2 -m 1536 -nodefaults -nographic -no-reboot -serial "file:$work/console-$1.log" \
+		-smp 2 -m 2048 -nodefaults -nographic -no-reboot -serial "file:$work/console-$1.log" \
 		-device intel-iommu,intremap=on \
 		-device pcie-root-port,id=rp1,chassis=1,slot=1 -device e1000e,bus=rp1,netdev=n1 \
 		-device pcie-root-port,id=rp2,chassis=2,slot=2 -device e1000e,bus=rp2,netdev=n2 \
 		-device pcie-root-port,id=rp3,chassis=3,slot=3 -device e1000e,bus=rp3,netdev=n3 \
+		-device pcie-root-port,id=rp4,chassis=4,slot=4 -device e1000e,bus=rp4,netdev=n4 \
 		-netdev user,id=n1,restrict=on -netdev user,id=n2,restrict=on -netdev user,id=n3,restrict=on \
+		-netdev user,id=n4,restrict=on \
 		-kernel "$kernel" -initrd "$2" \
 		-append "root=/dev/vda rw console=ttyS0 intel_iommu=on quiet ${PT_HOST_APPEND:-}" \
 		-drive "file=$work/root.img,format=raw,if=virtio" || echo "# qemu exited $?"
