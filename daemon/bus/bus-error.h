@@ -5,8 +5,8 @@
 
 #include "error.h"
 
-/* A refusal from below as a D-Bus error: org.passthru1.Error.<code's name> with its message. Without a PtError
- * (a bare errno, out of memory) returns r for sd-bus to turn into a system error. Returns r. */
+/* A refusal from below as a D-Bus error: org.passthru1.Error.<code's name> with its message. A bare errno without
+ * a PtError becomes Internal (logged); out of memory is left to sd-bus. Returns r. */
 int bus_error_set(sd_bus_error *error, int r, const PtError *e);
 /* The same as a reply to msg (for calls answered later). */
 int bus_reply_error(sd_bus_message *msg, int r, const PtError *e);

@@ -118,6 +118,16 @@ managed() {
 	ptctl stop g1 || return 1
 	on_driver "$dev" e1000e
 }
+root_disk_refused() {
+	# /dev/vda is virtio-blk: its PCI function is the virtio device's parent.
+	root=$(basename "$(dirname "$(readlink -f /sys/block/vda/device)")")
+	out=$(ptctl assign groot "$root" 2>&1) && { echo "the root disk's controller $root was assigned"; return 1; }
+	echo "$out"
+	echo "$out" | grep -q "controller of the root file system" || return 1
+	on_driver "$root" virtio-pci && ! ptctl guest groot > /dev/null 2>&1
+}
+check "the root disk's controller is refused, saying so, and stays on virtio-pci" root_disk_refused
+
 check "under the unit's hardening a guest starts (vfio-pci loaded on demand) and stops back to e1000e" managed
 
 lease_kill() {
