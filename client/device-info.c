@@ -74,6 +74,9 @@ static const struct {
         F("VirtualFunctions", T_STRV, virtual_functions),
         F("PhysicalFunction", T_STR, physical_function),
         F("SerialNumber", T_STR, serial_number),
+        F("Acs", T_BOOL, acs),
+        F("AcsCapability", T_U16, acs_capability),
+        F("AcsControl", T_U16, acs_control),
         F("OffBus", T_BOOL, off_bus),
         F("State", T_STR, state),
         F("Guest", T_STR, guest),
@@ -149,6 +152,8 @@ int device_info_read_properties(sd_bus_message *m, DeviceInfo *d) {
                         if (r < 0)
                                 return r;
                         known = true;
+                        if (streq(name, "Acs"))
+                                d->acs_known = true;
                         break;
                 }
                 /* Properties added by a newer daemon are skipped, not fatal. */

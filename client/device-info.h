@@ -27,6 +27,9 @@ typedef struct DeviceInfo {
         char **virtual_functions;
         char *physical_function;
         char *serial_number;
+        bool acs_known;                /* the ACS properties were read (show only; not in GetInventory) */
+        bool acs;
+        uint16_t acs_capability, acs_control;
         bool off_bus;
         char *state, *guest, *assignment_problem;
 } DeviceInfo;

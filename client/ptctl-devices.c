@@ -7,6 +7,7 @@
 
 #include "device-info.h"
 #include "passthru/pt-macros.h"
+#include "passthru/pt-pci-config.h"
 #include "pt-json.h"
 #include "pt-util.h"
 #include "ptctl.h"
@@ -35,6 +36,25 @@ static void json_strv(PtJson *j, const char *key, char **l) {
 static void json_bool(PtJson *j, const char *key, bool v) {
         pt_json_key(j, key);
         pt_json_bool(j, v);
+}
+
+/* ACS bits by their spec names, in register order. */
+static const struct {
+        unsigned bit;
+        const char *name;
+} acs_bits[] = {
+        { PT_ACS_SV, "SV" }, { PT_ACS_TB, "TB" }, { PT_ACS_RR, "RR" }, { PT_ACS_CR, "CR" },
+        { PT_ACS_UF, "UF" }, { PT_ACS_EC, "EC" }, { PT_ACS_DT, "DT" },
+};
+
+static void json_acs_bits(PtJson *j, const char *key, uint16_t reg) {
+        pt_json_key(j, key);
+        pt_json_begin_object(j);
+        for (size_t i = 0; i < ELEMENTSOF(acs_bits); i++) {
+                char lower[3] = { (char) (acs_bits[i].name[0] | 0x20), (char) (acs_bits[i].name[1] | 0x20), 0 };
+                json_bool(j, lower, reg & acs_bits[i].bit);
+        }
+        pt_json_end_object(j);
 }
 
 /* The --json schema (documented in README and ptctl --help): stable keys, hex IDs as strings, null for absent. */
@@ -79,6 +99,16 @@ static void print_device_json(PtJson *j, const DeviceInfo *d) {
         json_strv(j, "virtual_functions", d->virtual_functions);
         json_opt_string(j, "physical_function", d->physical_function);
         json_opt_string(j, "serial_number", d->serial_number);
+        if (d->acs_known) {
+                pt_json_key(j, "acs");
+                if (d->acs) {
+                        pt_json_begin_object(j);
+                        json_acs_bits(j, "capability", d->acs_capability);
+                        json_acs_bits(j, "control", d->acs_control);
+                        pt_json_end_object(j);
+                } else
+                        pt_json_null(j);
+        }
         json_bool(j, "off_bus", d->off_bus);
         json_opt_string(j, "state", d->state);
         json_opt_string(j, "guest", d->guest);
@@ -253,6 +283,17 @@ static void print_device_human(const DeviceInfo *d) {
                 printf("  %-16s VF of %s\n", "SR-IOV:", d->physical_function);
         if (!isempty(d->serial_number))
                 printf("  %-16s %s\n", "Serial number:", d->serial_number);
+        if (d->acs) {
+                /* As lspci's ACSCtl line: what is enabled, and what the port could do. */
+                printf("  %-16s", "ACS control:");
+                for (size_t i = 0; i < ELEMENTSOF(acs_bits); i++)
+                        printf(" %s%c", acs_bits[i].name, d->acs_control & acs_bits[i].bit ? '+' : '-');
+                printf("  (capable:");
+                for (size_t i = 0; i < ELEMENTSOF(acs_bits); i++)
+                        if (d->acs_capability & acs_bits[i].bit)
+                                printf(" %s", acs_bits[i].name);
+                printf(")\n");
+        }
         if (d->off_bus)
                 printf("  %-16s config space reads all 0xff: the device dropped off the bus\n", "WARNING:");
 }

@@ -15,9 +15,12 @@
 #define CFG_HEADER_TYPE         0x0e
 #define CFG_CAP_PTR             0x34
 #define CFG_CARDBUS_CAP_PTR     0x14
+#define CFG_SUBSYSTEM_VENDOR    0x2c
+#define CFG_CARDBUS_SUBSYSTEM   0x40
 
 #define CAP_ID_PM       0x01
 #define CAP_ID_EXP      0x10
+#define CAP_ID_SSVID    0x0d
 #define CAP_ID_AF       0x13
 #define PM_CTRL         4
 #define PM_CTRL_NO_SOFT_RESET 0x0008
@@ -95,6 +98,15 @@ static void parse_standard_caps(const uint8_t *c, size_t len, PtPciConfig *p) {
                         }
                         break;
                 }
+                case CAP_ID_SSVID: {
+                        /* A PCI-PCI bridge's subsystem IDs live here, as the kernel reads them. */
+                        uint16_t sv = rd16(c, len, pos + 4, &ok), sd = rd16(c, len, pos + 6, &ok);
+                        if (ok && p->header_type == 1) {
+                                p->subsystem_vendor_id = sv;
+                                p->subsystem_id = sd;
+                        }
+                        break;
+                }
                 case CAP_ID_AF: {
                         uint8_t cap = rd8(c, len, pos + AF_CAP, &ok);
                         if (ok) {
@@ -132,9 +144,15 @@ static void parse_extended_caps(const uint8_t *c, size_t len, PtPciConfig *p) {
                         }
                         break;
                 }
-                case EXT_CAP_ID_ACS:
-                        p->has_acs = true;
+                case EXT_CAP_ID_ACS: {
+                        uint16_t cap = rd16(c, len, pos + 4, &ok), ctrl = rd16(c, len, pos + 6, &ok);
+                        if (ok && !p->has_acs) {
+                                p->has_acs = true;
+                                p->acs_cap = cap;
+                                p->acs_ctrl = ctrl;
+                        }
                         break;
+                }
                 case EXT_CAP_ID_SRIOV: {
                         uint16_t total = rd16(c, len, pos + SRIOV_TOTAL_VF, &ok);
                         uint16_t offset = rd16(c, len, pos + SRIOV_VF_OFFSET, &ok);
@@ -150,8 +168,9 @@ static void parse_extended_caps(const uint8_t *c, size_t len, PtPciConfig *p) {
                         break;
                 }
                 }
-                if (!ok || next < 0x100 || next <= pos)
-                        break; /* the list must move forward, or it loops */
+                /* Real lists link backwards too (0x258 -> 0x128); the count above is what ends a loop. */
+                if (!ok || next < 0x100)
+                        break;
                 pos = next;
         }
 }
@@ -181,10 +200,21 @@ int pt_pci_config_parse(const uint8_t *config, size_t len, PtPciConfig *ret) {
                 *ret = p;
                 return 0;
         }
-        p.class_code = rd32(config, len, CFG_CLASS_REVISION, &ok) >> 8;
+        uint32_t class_revision = rd32(config, len, CFG_CLASS_REVISION, &ok);
+        p.class_code = class_revision >> 8;
+        p.revision = class_revision & 0xff;
         uint8_t ht = rd8(config, len, CFG_HEADER_TYPE, &ok);
         p.header_type = ht & 0x7f;
         p.multifunction = ht & 0x80;
+        if (p.header_type == 0 || p.header_type == 2) {
+                size_t off = p.header_type == 0 ? CFG_SUBSYSTEM_VENDOR : CFG_CARDBUS_SUBSYSTEM;
+                bool sub_ok = true;
+                uint16_t sv = rd16(config, len, off, &sub_ok), sd = rd16(config, len, off + 2, &sub_ok);
+                if (sub_ok) {
+                        p.subsystem_vendor_id = sv;
+                        p.subsystem_id = sd;
+                }
+        }
 
         parse_standard_caps(config, len, &p);
         parse_extended_caps(config, len, &p);

@@ -88,7 +88,8 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         ModelConfig mc = { .sysfs_root = c->sysfs_root, .proc_root = c->proc_root, .pci_ids = c->pci_ids,
                            .clock_file = c->clock_file, .rate_limit_burst = c->settings.rate_limit_burst,
                            .rate_limit_interval_usec = c->settings.rate_limit_interval_usec,
-                           .allow_unsafe_pv = c->settings.allow_unsafe_pv };
+                           .allow_unsafe_pv = c->settings.allow_unsafe_pv,
+                           .names_from_hwdb = c->settings.names_from_hwdb };
         r = model_new(m->event, &mc, &m->model);
         if (r < 0)
                 return r;

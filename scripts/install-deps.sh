@@ -10,7 +10,7 @@ PACKAGES="
 	build-essential meson ninja-build pkg-config
 	libsystemd-dev libudev-dev libpci-dev pci.ids pciutils libsqlite3-dev
 	libglib2.0-dev libjson-glib-dev libfuse3-dev fuse3 dbus-daemon
-	clang libclang-rt-14-dev util-linux procps jq valgrind python3-dbusmock libxml2-utils groff-base systemd udev
+	clang libclang-rt-14-dev util-linux procps jq valgrind python3-dbusmock libxml2-utils groff-base systemd udev curl bzip2
 	qemu-system-x86 linux-image-amd64 initramfs-tools mmdebstrap busybox-static cpio kmod socat time
 "
 missing=""

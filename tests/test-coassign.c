@@ -24,7 +24,7 @@ static void setup(Fixture *f, gconstpointer topology) {
         int status;
         g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, NULL));
         g_assert_cmpint(status, ==, 0);
-        g_assert_cmpint(pci_access_new(f->dir, "/usr/share/misc/pci.ids", &f->pci), ==, 0);
+        g_assert_cmpint(pci_access_new(f->dir, "/usr/share/misc/pci.ids", false, &f->pci), ==, 0);
         g_assert_cmpint(inventory_enumerate(&f->inv, f->dir, f->pci), ==, 0);
 }
 

@@ -51,11 +51,15 @@ static void test_list_json(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(json_array_get_length(aa), ==, 19);
 
         /* list reads Manager.GetInventory, show reads the Device properties: every object must agree, the
-         * group member and VF lists ptctl derives included. */
+         * group member and VF lists ptctl derives included. "acs" is show's alone (GetInventory's signature is
+         * fixed), and show always has it. */
         for (guint i = 0; i < json_array_get_length(aa); i++) {
                 JsonObject *o = json_array_get_object_element(aa, i);
                 const char *address = json_object_get_string_member(o, "address");
                 g_autoptr(JsonNode) shown = harness_ptctl_json(f->h, "show", address, "--json", NULL);
+                g_assert_false(json_object_has_member(o, "acs"));
+                g_assert_true(json_object_has_member(json_node_get_object(shown), "acs"));
+                json_object_remove_member(json_node_get_object(shown), "acs");
                 g_autoptr(JsonNode) listed = json_node_alloc();
                 json_node_init_object(listed, o);
                 g_autofree char *from_list = json_to_string(listed, TRUE), *from_show = json_to_string(shown, TRUE);
@@ -153,6 +157,19 @@ static void test_show_details(Fixture *f, gconstpointer data) {
         o = json_node_get_object(rp);
         g_assert_true(json_object_get_boolean_member(o, "bridge"));
         g_assert_cmpstr(json_object_get_string_member(o, "pcie_type"), ==, "root-port");
+        /* ACS, as the kernel leaves a port: capable of SV TB RR CR UF, with SV RR CR UF enabled. */
+        JsonObject *acs = json_object_get_object_member(o, "acs");
+        JsonObject *ctl = json_object_get_object_member(acs, "control"), *cap = json_object_get_object_member(acs,
+                                                                                                             "capability");
+        g_assert_true(json_object_get_boolean_member(ctl, "rr"));
+        g_assert_false(json_object_get_boolean_member(ctl, "tb"));
+        g_assert_true(json_object_get_boolean_member(cap, "tb"));
+        g_assert_false(json_object_get_boolean_member(cap, "dt"));
+        g_autoptr(JsonNode) no_acs = harness_ptctl_json(f->h, "show", "06:03.0", "--json", NULL);
+        g_assert_true(json_object_get_null_member(json_node_get_object(no_acs), "acs"));
+        g_autofree char *port = NULL;
+        g_assert_cmpint(harness_ptctl(f->h, &port, NULL, "show", "00:1c.0", NULL), ==, 0);
+        g_assert_nonnull(strstr(port, "ACS control:     SV+ TB- RR+ CR+ UF+ EC- DT-  (capable: SV TB RR CR UF)\n"));
 
         g_autofree char *out = NULL;
         g_assert_cmpint(harness_ptctl(f->h, &out, NULL, "show", "06:03.0", NULL), ==, 0);

@@ -170,6 +170,95 @@ static void test_hostile_lists(void) {
         g_assert_false(p.is_pcie);
 }
 
+/* Real extended lists link backwards (NVIDIA GPUs 0x258 -> 0x128, PLX ports 0xfb4 -> 0x138): what comes after
+ * such a link, here a serial number and ACS with its control bits, must still be found. */
+static void test_backward_link(void) {
+        uint8_t c[4096] = {};
+        PtPciConfig p;
+
+        header(c, 0x10de, 0x1b80, 0x030000, 0x80);
+        c[0x06] = 0x10;
+        c[0x08] = 0xa1; /* revision */
+        put16(c, 0x2c, 0x1043);
+        put16(c, 0x2e, 0x85aa);
+        c[0x34] = 0x60;
+        c[0x60] = 0x10; /* PCIe endpoint */
+        put16(c, 0x62, 0x0002);
+        put32(c, 0x100, 0x0002 | (1u << 16) | (0x258u << 20));   /* VC, then forward to 0x258 */
+        put32(c, 0x258, 0x001e | (1u << 16) | (0x128u << 20));   /* L1 PM substates, then back to 0x128 */
+        put32(c, 0x128, 0x0003 | (1u << 16) | (0x140u << 20));   /* DSN */
+        put32(c, 0x12c, 0x00000001);
+        put32(c, 0x130, 0x12345678);
+        put32(c, 0x140, 0x000d | (1u << 16));                    /* ACS, last */
+        put16(c, 0x144, 0x005f);                                 /* SV TB RR CR UF, DT */
+        put16(c, 0x146, 0x001d);                                 /* SV RR CR UF enabled */
+
+        g_assert_cmpint(pt_pci_config_parse(c, sizeof(c), &p), ==, 0);
+        g_assert_cmphex(p.revision, ==, 0xa1);
+        g_assert_cmphex(p.subsystem_vendor_id, ==, 0x1043);
+        g_assert_cmphex(p.subsystem_id, ==, 0x85aa);
+        g_assert_true(p.has_serial);
+        g_assert_cmphex(p.serial, ==, 0x1234567800000001ULL);
+        g_assert_true(p.has_acs);
+        g_assert_cmphex(p.acs_cap, ==, 0x005f);
+        g_assert_cmphex(p.acs_ctrl, ==, PT_ACS_SV | PT_ACS_RR | PT_ACS_CR | PT_ACS_UF);
+}
+
+/* A list that loops (two capabilities pointing at each other, or one at itself) ends by the count, having seen
+ * what is on it, and never hangs. */
+static void test_capability_loop(void) {
+        uint8_t c[4096] = {};
+        PtPciConfig p;
+
+        header(c, 0x8086, 0x1521, 0x020000, 0);
+        c[0x06] = 0x10;
+        c[0x34] = 0x40;
+        c[0x40] = 0x10; /* PCIe, then back to itself */
+        c[0x41] = 0x40;
+        put32(c, 0x44, 1u << 28);
+        put32(c, 0x200, 0x0003 | (1u << 16) | (0x100u << 20)); /* DSN -> 0x100 */
+        put32(c, 0x204, 0xdeadbeef);
+        put32(c, 0x100, 0x0010 | (1u << 16) | (0x200u << 20)); /* SR-IOV -> 0x200 -> 0x100 ... */
+        put16(c, 0x10e, 16);
+        g_assert_cmpint(pt_pci_config_parse(c, sizeof(c), &p), ==, 0);
+        g_assert_true(p.is_pcie);
+        g_assert_true(p.flr);
+        g_assert_true(p.has_sriov);
+        g_assert_cmpuint(p.sriov_total_vfs, ==, 16);
+        g_assert_true(p.has_serial);
+        g_assert_cmphex(p.serial & 0xffffffff, ==, 0xdeadbeef);
+}
+
+/* Subsystem IDs where each header keeps them: type 0 at 0x2c, CardBus at 0x40, a PCI-PCI bridge in its SSVID
+ * capability (none: zero). */
+static void test_subsystem_ids(void) {
+        uint8_t c[256] = {};
+        PtPciConfig p;
+
+        header(c, 0x1180, 0x0476, 0x060700, 0x82); /* Ricoh CardBus bridge, multifunction */
+        put16(c, 0x40, 0x14ef);
+        put16(c, 0x42, 0x0220);
+        g_assert_cmpint(pt_pci_config_parse(c, sizeof(c), &p), ==, 0);
+        g_assert_cmpuint(p.header_type, ==, 2);
+        g_assert_cmphex(p.subsystem_vendor_id, ==, 0x14ef);
+        g_assert_cmphex(p.subsystem_id, ==, 0x0220);
+        /* Only 64 bytes of it: the CardBus registers are not there to read. */
+        g_assert_cmpint(pt_pci_config_parse(c, 64, &p), ==, 0);
+        g_assert_cmphex(p.subsystem_vendor_id, ==, 0);
+
+        memset(c, 0, sizeof(c));
+        header(c, 0x8086, 0x1e10, 0x060400, 0x81);
+        c[0x06] = 0x10;
+        c[0x34] = 0x90;
+        c[0x90] = 0x0d; /* SSVID */
+        put16(c, 0x94, 0x1043);
+        put16(c, 0x96, 0x844d);
+        put16(c, 0x2c, 0xffff); /* in a bridge these bytes are something else */
+        g_assert_cmpint(pt_pci_config_parse(c, sizeof(c), &p), ==, 0);
+        g_assert_cmphex(p.subsystem_vendor_id, ==, 0x1043);
+        g_assert_cmphex(p.subsystem_id, ==, 0x844d);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/pci-config/flr-endpoint", test_flr_endpoint);
@@ -178,5 +267,8 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/pci-config/off-bus", test_off_bus);
         g_test_add_func("/pci-config/sriov-vf", test_sriov_vf);
         g_test_add_func("/pci-config/hostile-lists", test_hostile_lists);
+        g_test_add_func("/pci-config/backward-link", test_backward_link);
+        g_test_add_func("/pci-config/capability-loop", test_capability_loop);
+        g_test_add_func("/pci-config/subsystem-ids", test_subsystem_ids);
         return g_test_run();
 }

@@ -77,8 +77,10 @@ static void test_config(void) {
         g_clear_pointer(&error, g_free);
 
         g_autofree char *good = write_conf("# comment\n[Hotplug]\nRateLimitBurst = 16\nRateLimitIntervalSec=2min\n"
-                                           "\n[Lifecycle]\nWriteTimeoutSec=3s\n");
+                                           "\n[Lifecycle]\nWriteTimeoutSec=3s\n[Inventory]\nNamesFromHwdb=yes\n");
+        g_assert_false(c.names_from_hwdb);
         g_assert_cmpint(daemon_config_load(&c, good, true, &error), ==, 0);
+        g_assert_true(c.names_from_hwdb);
         g_assert_cmpuint(c.rate_limit_burst, ==, 16);
         g_assert_cmpuint(c.rate_limit_interval_usec, ==, 120 * SEC);
         g_assert_cmpuint(c.write_timeout_usec, ==, 3 * SEC);
@@ -92,6 +94,7 @@ static void test_config(void) {
                 { "RateLimitBurst=5\n", ":1: unknown setting RateLimitBurst" },
                 { "[Hotplug\n", ":1: [Hotplug: a section header is [Name]" },
                 { "[Hotplug]\njunk\n", ":2: 'junk' is not KEY=VALUE" },
+                { "[Inventory]\nNamesFromHwdb=maybe\n", ":2: NamesFromHwdb= takes yes or no, not 'maybe'" },
         };
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
                 g_autofree char *path = write_conf(bad[i][0]);

@@ -27,6 +27,10 @@ static Harness *start_with(const char *topology, const char *const *extra) {
         g_autofree char *inet6 = g_build_filename(net, "if_inet6", NULL);
         /* enp1s0 has only its link-local address: not in use for the host. */
         g_assert_true(g_file_set_contents(inet6, "fe80000000000000021b21fffe123456 03 40 20 80   enp1s0\n", -1, NULL));
+        g_autofree char *cmdline = g_build_filename(proc, "cmdline", NULL);
+        g_assert_true(g_file_set_contents(cmdline, strstr(topology, "no-iommu") ?
+                                          "BOOT_IMAGE=/vmlinuz root=/dev/sda pcie_acs_override=downstream,multifunction quiet\n" :
+                                          "BOOT_IMAGE=/vmlinuz root=/dev/sda intel_iommu=on quiet\n", -1, NULL));
         g_autofree char *interrupts = g_build_filename(proc, "interrupts", NULL), *xen = g_build_filename(proc, "xen", NULL);
         g_assert_true(g_file_set_contents(interrupts, strstr(topology, "no-iommu") ? " 24: 0 PCI-MSI 327680-edge\n" :
                                           " 24: 0 IR-PCI-MSI 327680-edge ahci\n", -1, NULL));
@@ -125,6 +129,7 @@ static void test_doctor(gconstpointer data) {
         g_assert_cmpint(status, ==, 0);
         g_assert_nonnull(strstr(host, "ok    iommu                enabled (dmar0), devices in IOMMU groups\n"));
         g_assert_nonnull(strstr(host, "ok    interrupt-remapping  enabled"));
+        g_assert_nonnull(strstr(host, "ok    acs-override         no pcie_acs_override= on the kernel command line"));
         g_assert_nonnull(strstr(host, "ok    stub-driver          vfio-pci is loaded\n"));
 
         harness_ptctl_ok(h, "assign", "g1", "02:00.0", NULL);
@@ -157,6 +162,8 @@ static void test_doctor(gconstpointer data) {
         g_assert_nonnull(strstr(bare, "FAIL  iommu                the firmware describes no IOMMU (no ACPI DMAR or "
                                       "IVRS table)\n"));
         g_assert_nonnull(strstr(bare, "WARN  interrupt-remapping  off"));
+        g_assert_nonnull(strstr(bare, "WARN  acs-override         isolation is lowered: the kernel runs with "
+                                      "pcie_acs_override=downstream,multifunction, so IOMMU groups split"));
         g_autofree char *log = NULL;
         g_assert_true(g_file_get_contents(h->daemon_log, &log, NULL, NULL));
         g_assert_nonnull(strstr(log, "<4>Host check interrupt-remapping: off: a guest's device could send interrupts"));

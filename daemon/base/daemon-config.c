@@ -58,6 +58,16 @@ static int bad(char **ret_error, const char *path, unsigned line, const char *fm
         return -EINVAL;
 }
 
+static int parse_yes_no(const char *value, bool *ret) {
+        if (streq(value, "yes") || streq(value, "true") || streq(value, "1"))
+                *ret = true;
+        else if (streq(value, "no") || streq(value, "false") || streq(value, "0"))
+                *ret = false;
+        else
+                return -EINVAL;
+        return 0;
+}
+
 int daemon_config_load(DaemonConfig *c, const char *path, bool required, char **ret_error) {
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         _cleanup_free_ char *section = NULL;
@@ -104,13 +114,12 @@ int daemon_config_load(DaemonConfig *c, const char *path, bool required, char **
                                            "1min), not '%s'", value);
                         c->rate_limit_interval_usec = usec;
                 } else if (section && streq(section, "Safety") && streq(key, "AllowUnsafePVPassthrough")) {
-                        if (streq(value, "yes") || streq(value, "true") || streq(value, "1"))
-                                c->allow_unsafe_pv = true;
-                        else if (streq(value, "no") || streq(value, "false") || streq(value, "0"))
-                                c->allow_unsafe_pv = false;
-                        else
+                        if (parse_yes_no(value, &c->allow_unsafe_pv) < 0)
                                 return bad(ret_error, path, line, "AllowUnsafePVPassthrough= takes yes or no, not "
                                            "'%s'", value);
+                } else if (section && streq(section, "Inventory") && streq(key, "NamesFromHwdb")) {
+                        if (parse_yes_no(value, &c->names_from_hwdb) < 0)
+                                return bad(ret_error, path, line, "NamesFromHwdb= takes yes or no, not '%s'", value);
                 } else if (section && streq(section, "Lifecycle") && streq(key, "WriteTimeoutSec")) {
                         if (parse_timespan(value, &usec) < 0 || usec == 0 || usec > 3600 * 1000000ULL)
                                 return bad(ret_error, path, line, "WriteTimeoutSec= takes a time span up to 1h, not "
@@ -119,7 +128,7 @@ int daemon_config_load(DaemonConfig *c, const char *path, bool required, char **
                 } else
                         return bad(ret_error, path, line, "unknown setting %s (known: [Hotplug] RateLimitBurst=, "
                                    "RateLimitIntervalSec=; [Lifecycle] WriteTimeoutSec=; [Safety] "
-                                   "AllowUnsafePVPassthrough=)", key);
+                                   "AllowUnsafePVPassthrough=; [Inventory] NamesFromHwdb=)", key);
         }
         return 0;
 }

@@ -12,6 +12,7 @@ typedef struct DaemonConfig {
         uint64_t rate_limit_interval_usec;      /* [Hotplug] RateLimitIntervalSec= (60 s) */
         uint64_t write_timeout_usec;            /* [Lifecycle] WriteTimeoutSec= (10 s) */
         bool allow_unsafe_pv;                   /* [Safety] AllowUnsafePVPassthrough= (no) */
+        bool names_from_hwdb;                   /* [Inventory] NamesFromHwdb= (no: names from pci.ids only) */
 } DaemonConfig;
 
 void daemon_config_defaults(DaemonConfig *c);

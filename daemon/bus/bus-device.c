@@ -73,6 +73,9 @@ GETTER(sriov_num_vfs, "u", d->sriov_num_vfs)
 STRV_GETTER(virtual_functions, virtual_functions)
 GETTER(physical_function, "s", d->physical_function)
 GETTER(serial_number, "s", d->serial)
+GETTER(acs, "b", (int) d->has_acs)
+GETTER(acs_capability, "q", d->acs_cap)
+GETTER(acs_control, "q", d->acs_ctrl)
 GETTER(off_bus, "b", (int) d->off_bus)
 GETTER(state, "s", model_device_state(b->model, d))
 GETTER(guest, "s", strempty(model_device_guest(b->model, d->bdf)))
@@ -167,6 +170,9 @@ static const sd_bus_vtable device_vtable[] = {
         LIVE_PROP("VirtualFunctions", "as", virtual_functions),
         LIVE_PROP("PhysicalFunction", "s", physical_function),
         CONST_PROP("SerialNumber", "s", serial_number),
+        CONST_PROP("Acs", "b", acs),
+        CONST_PROP("AcsCapability", "q", acs_capability),
+        CONST_PROP("AcsControl", "q", acs_control),
         LIVE_PROP("OffBus", "b", off_bus),
         LIVE_PROP("State", "s", state),
         LIVE_PROP("Guest", "s", guest),

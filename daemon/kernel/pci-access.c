@@ -5,6 +5,7 @@
 #include <pci/pci.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 struct PciAccess {
         struct pci_access *pacc;
         char *sysfs_path;
+        int lookup_flags;
 };
 
 static jmp_buf *guard;
@@ -110,7 +112,7 @@ static void do_lookup(void *p) {
         a->result = pci_lookup_name(a->pacc, a->buf, a->size, a->flags, a->a1, a->a2, a->a3, a->a4);
 }
 
-int pci_access_new(const char *sysfs_root, const char *ids_file, PciAccess **ret) {
+int pci_access_new(const char *sysfs_root, const char *ids_file, bool use_hwdb, PciAccess **ret) {
         _cleanup_(pci_access_freep) PciAccess *a = calloc(1, sizeof(*a));
         if (!a)
                 return -ENOMEM;
@@ -128,6 +130,9 @@ int pci_access_new(const char *sysfs_root, const char *ids_file, PciAccess **ret
         pci_set_param(a->pacc, "sysfs.path", a->sysfs_path);
         if (ids_file)
                 pci_set_name_list_path(a->pacc, (char *) ids_file, 0);
+        /* Names come from pci.ids. libpci 3.9's hwdb lookup of a subsystem matches the device's own entry (its
+         * pattern ends in '*'), so an unknown subsystem would get the device's name (fixed in pciutils 3.12). */
+        a->lookup_flags = PCI_LOOKUP_NO_NUMBERS | (use_hwdb ? 0 : PCI_LOOKUP_NO_HWDB);
         int r = guarded(do_init, a->pacc);
         if (r < 0) {
                 pci_access_free(TAKE_PTR(a)); /* pci_cleanup is safe on a half-initialised access */
@@ -216,7 +221,7 @@ int pci_access_read_config(PciAccess *a, const PtAddress *addr, uint8_t *buf, si
 static char *lookup(PciAccess *a, int flags, int a1, int a2, int a3, int a4) {
         char buf[256];
         struct lookup_args l = { .pacc = a->pacc, .buf = buf, .size = sizeof(buf),
-                                 .flags = flags | PCI_LOOKUP_NO_NUMBERS, .a1 = a1, .a2 = a2, .a3 = a3, .a4 = a4 };
+                                 .flags = flags | a->lookup_flags, .a1 = a1, .a2 = a2, .a3 = a3, .a4 = a4 };
         if (guarded(do_lookup, &l) < 0 || !l.result)
                 return NULL;
         return strdup(l.result);
@@ -236,7 +241,14 @@ char *pci_access_subsystem_name(PciAccess *a, uint16_t vendor, uint16_t device, 
 }
 
 char *pci_access_class_name(PciAccess *a, uint32_t class_code) {
-        /* Subclass name first ("Ethernet controller"), the base class when the subclass is unknown. */
+        /* libpci names the subclass ("Ethernet controller"); when pci.ids knows only the base class it answers
+         * "Base name [bbss]", whose code we drop (the class code is a field of its own). A base class pci.ids does
+         * not know has no name. */
         char *n = lookup(a, PCI_LOOKUP_CLASS, (int) (class_code >> 8), 0, 0, 0);
-        return n ? n : lookup(a, PCI_LOOKUP_CLASS, (int) (class_code >> 16), 0, 0, 0);
+        char suffix[16];
+        snprintf(suffix, sizeof(suffix), " [%04x]", (unsigned) (class_code >> 8));
+        size_t len = n ? strlen(n) : 0, slen = strlen(suffix);
+        if (len > slen && streq(n + len - slen, suffix))
+                n[len - slen] = 0;
+        return n;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,7 +11,7 @@
 /* libpci bound to one sysfs root: enumeration, config-space reads and pci.ids names. */
 typedef struct PciAccess PciAccess;
 
-int pci_access_new(const char *sysfs_root, const char *ids_file, PciAccess **ret);
+int pci_access_new(const char *sysfs_root, const char *ids_file, bool use_hwdb, PciAccess **ret);
 PciAccess *pci_access_free(PciAccess *a);
 static inline void pci_access_freep(PciAccess **a) {
         pci_access_free(*a);

@@ -164,7 +164,12 @@ static bool config_from_previous(const char *root, const Device *previous, PtPci
         if (!previous || previous->off_bus || sysfs_config_answers(root, previous->bdf) < 0)
                 return false;
         *cfg = (PtPciConfig) { .vendor_id = previous->vendor_id, .device_id = previous->device_id,
-                               .class_code = previous->class_code, .header_type = previous->header_type,
+                               .class_code = previous->class_code, .revision = previous->revision,
+                               .subsystem_vendor_id = previous->subsystem_vendor_id,
+                               .subsystem_id = previous->subsystem_id, .header_type = previous->header_type,
+                               .has_acs = previous->has_acs, .acs_cap = previous->acs_cap,
+                               .acs_ctrl = previous->acs_ctrl, .has_sriov = previous->sriov_total_vfs > 0,
+                               .sriov_total_vfs = (uint16_t) previous->sriov_total_vfs,
                                .multifunction = previous->multifunction, .is_pcie = previous->is_pcie,
                                .flr = previous->flr, .af_flr = previous->af_flr, .has_pm = previous->has_pm,
                                .pm_no_soft_reset = previous->pm_no_soft_reset };
@@ -202,13 +207,14 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, cons
         d->off_bus = cfg.off_bus;
         d->vendor_id = read_id(root, d->bdf, "vendor", cfg.vendor_id);
         d->device_id = read_id(root, d->bdf, "device", cfg.device_id);
-        d->subsystem_vendor_id = read_id(root, d->bdf, "subsystem_vendor", 0);
-        d->subsystem_id = read_id(root, d->bdf, "subsystem_device", 0);
+        /* Every attribute an older kernel (or a snapshot) may lack falls back to config space. */
+        d->subsystem_vendor_id = read_id(root, d->bdf, "subsystem_vendor", cfg.subsystem_vendor_id);
+        d->subsystem_id = read_id(root, d->bdf, "subsystem_device", cfg.subsystem_id);
         _cleanup_free_ char *class_attr = sysfs_device_attr(d->bdf, "class"),
                             *rev_attr = sysfs_device_attr(d->bdf, "revision");
         uint64_t v;
         d->class_code = class_attr && sysfs_read_u64(root, class_attr, &v) >= 0 ? (uint32_t) v : cfg.class_code;
-        d->revision = rev_attr && sysfs_read_u64(root, rev_attr, &v) >= 0 ? (uint8_t) v : 0;
+        d->revision = rev_attr && sysfs_read_u64(root, rev_attr, &v) >= 0 ? (uint8_t) v : cfg.revision;
 
         d->vendor_name = or_empty(pci_access_vendor_name(pci, d->vendor_id));
         d->device_name = or_empty(pci_access_device_name(pci, d->vendor_id, d->device_id));
@@ -228,6 +234,9 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, cons
         d->af_flr = cfg.af_flr;
         d->has_pm = cfg.has_pm;
         d->pm_no_soft_reset = cfg.pm_no_soft_reset;
+        d->has_acs = cfg.has_acs;
+        d->acs_cap = cfg.acs_cap;
+        d->acs_ctrl = cfg.acs_ctrl;
         if (!kept && cfg.has_serial) {
                 if (asprintf(&d->serial, "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x",
                              (unsigned) (cfg.serial >> 56) & 0xff, (unsigned) (cfg.serial >> 48) & 0xff,
@@ -256,8 +265,10 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, cons
                 PtPciConfig pcfg;
                 if (pt_address_parse_bdf(d->parent_bridge, &pa, NULL) >= 0 &&
                     pci_access_read_config(pci, &pa, pconfig, sizeof(pconfig), &plen) >= 0 &&
-                    pt_pci_config_parse(pconfig, plen, &pcfg) >= 0 && pcfg.header_type == 1)
-                        d->parent_conventional = !pcfg.is_pcie || pcfg.pcie_type == PT_PCIE_PCIE_TO_PCI_BRIDGE;
+                    pt_pci_config_parse(pconfig, plen, &pcfg) >= 0 && (pcfg.header_type == 1 || pcfg.header_type == 2))
+                        /* A CardBus bridge is conventional PCI too: the kernel's DMA aliasing treats it so. */
+                        d->parent_conventional = pcfg.header_type == 2 || !pcfg.is_pcie ||
+                                                 pcfg.pcie_type == PT_PCIE_PCIE_TO_PCI_BRIDGE;
         }
         d->parent_bridge = or_empty(d->parent_bridge);
 
@@ -271,6 +282,8 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, cons
                             *num = sysfs_device_attr(d->bdf, "sriov_numvfs");
         if (total && sysfs_read_u64(root, total, &v) >= 0)
                 d->sriov_total_vfs = (uint32_t) v;
+        else if (cfg.has_sriov)
+                d->sriov_total_vfs = cfg.sriov_total_vfs;
         if (num && sysfs_read_u64(root, num, &v) >= 0)
                 d->sriov_num_vfs = (uint32_t) v;
         if ((r = read_link(root, d->bdf, "physfn", &d->physical_function)) < 0)

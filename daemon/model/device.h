@@ -42,6 +42,8 @@ typedef struct Device {
         char **virtual_functions;
 
         char *serial;                   /* "" without a Device Serial Number capability */
+        bool has_acs;                   /* an ACS capability; whether a group split can be trusted rests on it */
+        uint16_t acs_cap, acs_ctrl;     /* its capability and control registers (PT_ACS_* bits) */
         bool off_bus;                   /* config space reads all 0xff */
 
 } Device;

@@ -27,7 +27,7 @@ int model_new(sd_event *event, const ModelConfig *c, Model **ret) {
         m->xen_iommu = -ENODATA;
         ratelimit_init(&m->limiter, c->rate_limit_burst ? c->rate_limit_burst : 512,
                        c->rate_limit_interval_usec ? c->rate_limit_interval_usec : 60 * 1000000ULL);
-        r = pci_access_new(m->sysfs_root, c->pci_ids, &m->pci);
+        r = pci_access_new(m->sysfs_root, c->pci_ids, c->names_from_hwdb, &m->pci);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up libpci on %s: %m", m->sysfs_root);
         *ret = TAKE_PTR(m);

@@ -35,6 +35,7 @@ typedef struct ModelConfig {
         unsigned rate_limit_burst;
         uint64_t rate_limit_interval_usec;
         bool allow_unsafe_pv;
+        bool names_from_hwdb;           /* device names also from udev's hwdb, not only pci.ids */
 } ModelConfig;
 
 /* Everything passthrud knows about the host, each fact in one place: the PCI inventory (from the kernel), the

@@ -112,6 +112,27 @@ static void check_interrupt_remapping(const Model *m, DoctorReport *r) {
                                   "off: a guest's device could send interrupts the host did not give it");
 }
 
+/* pcie_acs_override= (an out-of-tree patch some distributions carry) makes the kernel act as if ports had ACS
+ * they lack: IOMMU groups then split devices that can still reach each other by peer-to-peer DMA. */
+static void check_acs_override(const Model *m, DoctorReport *r) {
+        _cleanup_free_ char *path = pt_path_join(m->proc_root, "cmdline");
+        _cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
+        char line[4096] = "";
+        if (!f || !fgets(line, sizeof(line), f))
+                return;
+        char *arg = strstr(line, "pcie_acs_override=");
+        if (!arg) {
+                (void) doctor_add(r, "acs-override", "ok", NULL, "no pcie_acs_override= on the kernel command line: "
+                                  "IOMMU groups follow the hardware's ACS");
+                return;
+        }
+        arg[strcspn(arg, " \n")] = 0;
+        (void) doctor_add(r, "acs-override", "warn", "remove pcie_acs_override= from the kernel command line and "
+                          "assign whole IOMMU groups", "isolation is lowered: the kernel runs with %s, so IOMMU "
+                          "groups split devices whose ports have no ACS; a guest's device may reach its neighbours "
+                          "by peer-to-peer DMA", arg);
+}
+
 static void check_stub(const Model *m, DoctorReport *r) {
         const char *stub = host_stub_driver(m->host);
         _cleanup_free_ char *rel = NULL;
@@ -183,6 +204,7 @@ static void check_guest(const Model *m, DoctorReport *r, const char *guest) {
 int doctor_run(const Model *m, const char *guest, DoctorReport *r) {
         check_iommu(m, r);
         check_interrupt_remapping(m, r);
+        check_acs_override(m, r);
         check_stub(m, r);
         if (guest)
                 check_guest(m, r, guest);

@@ -18,12 +18,26 @@ typedef enum PtPcieType {
         PT_PCIE_RC_EVENT_COLLECTOR = 0xa,
 } PtPcieType;
 
+/* ACS capability and control bits: source validation, translation blocking, P2P request redirect, completion
+ * redirect, upstream forwarding, egress control, direct translated P2P. */
+enum {
+        PT_ACS_SV = 1u << 0,
+        PT_ACS_TB = 1u << 1,
+        PT_ACS_RR = 1u << 2,
+        PT_ACS_CR = 1u << 3,
+        PT_ACS_UF = 1u << 4,
+        PT_ACS_EC = 1u << 5,
+        PT_ACS_DT = 1u << 6,
+};
+
 /* What the reset and co-assignment logic needs from one function's config space. */
 typedef struct PtPciConfig {
         bool readable;          /* at least the 64-byte header was there */
         bool off_bus;           /* vendor ID reads 0xffff: the device no longer answers */
         uint16_t vendor_id, device_id;
         uint32_t class_code;    /* 24 bits */
+        uint8_t revision;
+        uint16_t subsystem_vendor_id, subsystem_id; /* header 0 and 2 registers; a bridge's SSVID capability */
         uint8_t header_type;    /* without the multifunction bit */
         bool multifunction;
         bool has_pm;
@@ -34,6 +48,7 @@ typedef struct PtPciConfig {
         bool has_af;
         bool af_flr;            /* Advanced Features: TP and FLR capable */
         bool has_acs;
+        uint16_t acs_cap, acs_ctrl; /* ACS capability and control registers (PT_ACS_* bits) */
         bool has_sriov;
         uint16_t sriov_total_vfs;
         uint16_t sriov_vf_offset, sriov_vf_stride, sriov_vf_device_id;
@@ -42,7 +57,8 @@ typedef struct PtPciConfig {
 } PtPciConfig;
 
 /* Walks the standard and extended capability lists of a config-space image of len bytes (64, 256 or 4096).
- * Loops and out-of-range pointers in the lists end the walk; nothing reads past len. */
+ * Lists may link backwards, as real devices' do; a walk ends at a count limit (a loop), an out-of-range pointer
+ * or the end of the list, and nothing reads past len. */
 int pt_pci_config_parse(const uint8_t *config, size_t len, PtPciConfig *ret);
 
 const char *pt_pcie_type_to_string(uint8_t type);

@@ -200,6 +200,10 @@ int fk_render_config(FkKernel *k, FkDevice *d) {
                         if (ext[i].id == 0x0003) {
                                 put32(c, pos + 4, (uint32_t) d->serial);
                                 put32(c, pos + 8, (uint32_t) (d->serial >> 32));
+                        } else if (ext[i].id == 0x000d) {
+                                /* Capable of SV TB RR CR UF; the kernel enables SV RR CR UF (pci_std_enable_acs). */
+                                put16(c, pos + 4, 0x001f);
+                                put16(c, pos + 6, 0x001d);
                         } else if (ext[i].id == 0x0010) {
                                 put16(c, pos + 0x0c, (uint16_t) d->sriov_total);
                                 put16(c, pos + 0x0e, (uint16_t) d->sriov_total);

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The inventory's reading of one function from a sysfs tree written here by hand: what an older kernel or a
+ * snapshot leaves out is read from config space, names come from pci.ids only, and a CardBus bridge counts as a
+ * conventional PCI parent. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "passthru/pt-macros.h"
+#include "pci-access.h"
+
+typedef struct {
+        char *root;
+        PciAccess *pci;
+} Tree;
+
+static void put16(uint8_t *c, size_t off, uint16_t v) {
+        c[off] = v & 0xff;
+        c[off + 1] = v >> 8;
+}
+
+static void attr(const char *dir, const char *name, const char *value) {
+        g_autofree char *p = g_build_filename(dir, name, NULL);
+        g_assert_true(g_file_set_contents(p, value, -1, NULL));
+}
+
+/* A function at devices/<parent path>/<bdf> with the attributes given as NULL-terminated name, value pairs. */
+static void add(Tree *t, const char *path, const uint8_t *config, size_t len, ...) {
+        g_autofree char *dir = g_build_filename(t->root, "devices", path, NULL);
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_autofree char *cfg = g_build_filename(dir, "config", NULL);
+        g_assert_true(g_file_set_contents(cfg, (const char *) config, (gssize) len, NULL));
+        va_list ap;
+        va_start(ap, len);
+        for (const char *name; (name = va_arg(ap, const char *));)
+                attr(dir, name, va_arg(ap, const char *));
+        va_end(ap);
+        g_autofree char *bdf = g_path_get_basename(path);
+        g_autofree char *link = g_build_filename(t->root, "bus/pci/devices", bdf, NULL);
+        g_autofree char *target = g_build_filename("../../../devices", path, NULL);
+        g_assert_cmpint(symlink(target, link), ==, 0);
+}
+
+static void tree_init(Tree *t) {
+        t->root = g_dir_make_tmp("passthru-device-XXXXXX", NULL);
+        g_autofree char *devs = g_build_filename(t->root, "bus/pci/devices", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(devs, 0755), ==, 0);
+}
+
+static Device *load(Tree *t, const char *bdf) {
+        if (!t->pci)
+                g_assert_cmpint(pci_access_new(t->root, "/usr/share/misc/pci.ids", false, &t->pci), ==, 0);
+        PtAddress a;
+        g_assert_cmpint(pt_address_parse_bdf(bdf, &a, NULL), ==, 0);
+        Device *d = NULL;
+        g_assert_cmpint(device_load(t->root, t->pci, &a, NULL, &d), ==, 0);
+        return d;
+}
+
+static void tree_done(Tree *t) {
+        pci_access_free(t->pci);
+        g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", t->root);
+        (void) !system(cmd);
+        g_free(t->root);
+}
+
+/* No revision, subsystem or class attributes (an older kernel): read from config space. */
+static void test_missing_attributes(void) {
+        Tree t = {};
+        tree_init(&t);
+        uint8_t c[256] = {};
+        put16(c, 0, 0x8086);
+        put16(c, 2, 0x10d3);
+        c[0x08] = 0x03;
+        c[0x0b] = 0x02;
+        put16(c, 0x2c, 0x8086);
+        put16(c, 0x2e, 0xa01f);
+        add(&t, "pci0000:00/0000:00:19.0", c, sizeof(c), "vendor", "0x8086\n", "device", "0x10d3\n", NULL);
+        _cleanup_(device_freep) Device *d = load(&t, "0000:00:19.0");
+        g_assert_cmphex(d->revision, ==, 0x03);
+        g_assert_cmphex(d->class_code, ==, 0x020000);
+        g_assert_cmphex(d->subsystem_vendor_id, ==, 0x8086);
+        g_assert_cmphex(d->subsystem_id, ==, 0xa01f);
+        g_assert_cmpstr(d->class_name, ==, "Ethernet controller");
+        /* The kernel's attribute wins over config space when it is there (a quirk may have changed it). */
+        g_autofree char *dir = g_build_filename(t.root, "devices/pci0000:00/0000:00:19.0", NULL);
+        attr(dir, "revision", "0x07\n");
+        _cleanup_(device_freep) Device *again = load(&t, "0000:00:19.0");
+        g_assert_cmphex(again->revision, ==, 0x07);
+        tree_done(&t);
+}
+
+/* Names only from pci.ids: an unknown subsystem has none (never the device's own, as libpci 3.9's hwdb lookup
+ * gives), nor has a base class pci.ids does not know; a known base with an unknown subclass is the base's name. */
+static void test_names(void) {
+        Tree t = {};
+        tree_init(&t);
+        uint8_t c[64] = {};
+        put16(c, 0, 0x8086);
+        put16(c, 2, 0x3a37); /* 82801JI (ICH10 Family) USB UHCI Controller #4 */
+        c[0x0b] = 0x0c;
+        c[0x0a] = 0x03;
+        put16(c, 0x2c, 0x8086);
+        put16(c, 0x2e, 0x4f53); /* a board pci.ids does not list */
+        add(&t, "pci0000:00/0000:00:1a.0", c, sizeof(c), NULL);
+        c[0x0b] = 0x15; /* no such base class */
+        c[0x0a] = 0x00;
+        put16(c, 0x2c, 0);
+        put16(c, 0x2e, 0);
+        add(&t, "pci0000:00/0000:00:1b.0", c, sizeof(c), NULL);
+        c[0x0b] = 0x08; /* Generic system peripheral, with a subclass pci.ids does not list */
+        c[0x0a] = 0x77;
+        add(&t, "pci0000:00/0000:00:1c.0", c, sizeof(c), NULL);
+
+        _cleanup_(device_freep) Device *usb = load(&t, "0000:00:1a.0");
+        g_assert_cmpstr(usb->vendor_name, ==, "Intel Corporation");
+        g_assert_cmpstr(usb->device_name, !=, "");
+        g_assert_cmpstr(usb->subsystem_name, ==, "");
+        _cleanup_(device_freep) Device *odd = load(&t, "0000:00:1b.0");
+        g_assert_cmpstr(odd->class_name, ==, "");
+        _cleanup_(device_freep) Device *generic = load(&t, "0000:00:1c.0");
+        g_assert_cmpstr(generic->class_name, ==, "Generic system peripheral");
+        tree_done(&t);
+}
+
+/* A function behind a CardBus bridge (header type 2) is behind conventional PCI, as the kernel's DMA alias rules
+ * treat it; one behind a PCIe root port is not. */
+static void test_cardbus_parent(void) {
+        Tree t = {};
+        tree_init(&t);
+        uint8_t bridge[256] = {};
+        put16(bridge, 0, 0x1180);
+        put16(bridge, 2, 0x0476);
+        bridge[0x0b] = 0x06;
+        bridge[0x0a] = 0x07;
+        bridge[0x0e] = 0x82;
+        bridge[0x19] = 0x02;
+        add(&t, "pci0000:00/0000:00:0f.0", bridge, sizeof(bridge), NULL);
+        uint8_t card[64] = {};
+        put16(card, 0, 0x10ec);
+        put16(card, 2, 0x8139);
+        card[0x0b] = 0x02;
+        add(&t, "pci0000:00/0000:00:0f.0/0000:02:00.0", card, sizeof(card), NULL);
+
+        uint8_t port[256] = {};
+        put16(port, 0, 0x8086);
+        put16(port, 2, 0x1e10);
+        port[0x06] = 0x10;
+        port[0x0b] = 0x06;
+        port[0x0a] = 0x04;
+        port[0x0e] = 0x81;
+        port[0x19] = 0x03;
+        port[0x34] = 0x40;
+        port[0x40] = 0x10;
+        put16(port, 0x42, 0x0042); /* root port */
+        add(&t, "pci0000:00/0000:00:1c.0", port, sizeof(port), NULL);
+        add(&t, "pci0000:00/0000:00:1c.0/0000:03:00.0", card, sizeof(card), NULL);
+
+        _cleanup_(device_freep) Device *cb = load(&t, "0000:02:00.0");
+        g_assert_cmpstr(cb->parent_bridge, ==, "0000:00:0f.0");
+        g_assert_true(cb->parent_conventional);
+        _cleanup_(device_freep) Device *rp = load(&t, "0000:03:00.0");
+        g_assert_cmpstr(rp->parent_bridge, ==, "0000:00:1c.0");
+        g_assert_false(rp->parent_conventional);
+        _cleanup_(device_freep) Device *b = load(&t, "0000:00:0f.0");
+        g_assert_true(b->is_bridge);
+        tree_done(&t);
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/device/missing-attributes", test_missing_attributes);
+        g_test_add_func("/device/names", test_names);
+        g_test_add_func("/device/cardbus-parent", test_cardbus_parent);
+        return g_test_run();
+}
