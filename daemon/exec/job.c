@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "job.h"
+#include "lanes.h"
 #include "log.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
@@ -317,6 +319,69 @@ static void fail_job(Job *j, size_t index) {
         j->message = strdup(d->why[0] ? d->why : "failed");
 }
 
+/* The job's lanes: how many, when working them at the same time can save anything (a bus reset reaches beyond
+ * its device, so such a job keeps the one-after-another order, claims and resets in their safe sequence). */
+static unsigned lane_count(const Job *j) {
+        unsigned n = 0;
+        for (size_t i = 0; i < j->n_devices; i++)
+                if (j->devices[i].lane + 1 > n)
+                        n = j->devices[i].lane + 1;
+        return has_bus_reset(j) ? 1 : n;
+}
+
+typedef struct LaneWork {
+        Job *j;
+        Binder *b;
+        atomic_bool failed;             /* a start's lane failed: the others stop before their next device */
+} LaneWork;
+
+/* One lane of a start: claim and reset each device, as the sequential start does. */
+static void start_lane(void *p, unsigned lane) {
+        LaneWork *w = p;
+        for (size_t i = 0; i < w->j->n_devices && !atomic_load(&w->failed); i++) {
+                JobDevice *d = &w->j->devices[i];
+                if (d->lane != lane)
+                        continue;
+                if ((d->claim && claim(w->b, d) < 0) || (d->reset && reset(w->b, w->j, d, w->j->guest) < 0)) {
+                        atomic_store(&w->failed, true);
+                        return;
+                }
+        }
+}
+
+/* One lane of a rollback: what was claimed (or half-claimed by a failed claim) goes back. A device that is
+ * stuck or does not answer keeps its hold (the record of where it belongs) and its stub. */
+static void rollback_lane(void *p, unsigned lane) {
+        LaneWork *w = p;
+        for (size_t k = w->j->n_devices; k-- > 0;) {
+                JobDevice *d = &w->j->devices[k];
+                if (d->lane != lane || !d->claim || d->stuck || d->failed || (!d->claimed && !d->error))
+                        continue;
+                (void) release(w->b, d);
+        }
+}
+
+/* One lane of a stop: reset, then give back; a device whose reset failed is not given back unclean. */
+static void stop_lane(void *p, unsigned lane) {
+        LaneWork *w = p;
+        for (size_t i = 0; i < w->j->n_devices; i++) {
+                JobDevice *d = &w->j->devices[i];
+                if (d->lane != lane)
+                        continue;
+                if (d->reset && reset(w->b, w->j, d, w->j->guest) < 0)
+                        continue;
+                if (d->release)
+                        (void) release(w->b, d);
+        }
+}
+
+/* The first failure in device order, whichever lane met it first. */
+static void fail_job_first(Job *j) {
+        for (size_t i = 0; i < j->n_devices && !j->error; i++)
+                if (j->devices[i].error)
+                        fail_job(j, i);
+}
+
 static void start_guest(Job *j, Binder *b) {
         int64_t op = 0;
         size_t i;
@@ -325,6 +390,19 @@ static void start_guest(Job *j, Binder *b) {
                 j->error = r;
                 j->message = strdup("could not record the guest start in the database");
                 return;
+        }
+        unsigned lanes = lane_count(j);
+        if (lanes > 1) {
+                /* All or nothing still: any lane failing rolls every lane back. */
+                LaneWork w = { .j = j, .b = b };
+                atomic_init(&w.failed, false);
+                lanes_run(lanes, start_lane, &w);
+                if (atomic_load(&w.failed)) {
+                        fail_job_first(j);
+                        lanes_run(lanes, rollback_lane, &w);
+                        j->rolled_back = true;
+                }
+                goto done;
         }
         bool together = has_bus_reset(j);
         for (i = 0; i < j->n_devices; i++) {
@@ -349,6 +427,7 @@ static void start_guest(Job *j, Binder *b) {
                 }
                 j->rolled_back = true;
         }
+done:
         r = store_op_end(b->journal, op, &(StoreOpEnd) { .running_guest = j->guest, .running = j->error == 0 });
         if (r < 0 && j->error == 0) {
                 j->error = r;
@@ -365,7 +444,12 @@ static void stop_guest(Job *j, Binder *b) {
                 return;
         }
         /* A stop cannot be undone: every device gets its turn, failures are collected. */
-        if (has_bus_reset(j)) {
+        unsigned lanes = lane_count(j);
+        if (lanes > 1) {
+                LaneWork w = { .j = j, .b = b };
+                lanes_run(lanes, stop_lane, &w);
+                fail_job_first(j);
+        } else if (has_bus_reset(j)) {
                 /* Every reset before any release: a bus reset must not reach a device back on its host driver. */
                 for (size_t i = 0; i < j->n_devices; i++)
                         if (j->devices[i].reset && reset(b, j, &j->devices[i], j->guest) < 0) {

@@ -38,6 +38,8 @@ typedef struct JobDevice {
         char *reset_note;               /* why it is not reset, logged when the job runs */
         int reset_note_priority;
         bool reset_best_effort;         /* a failed reset is logged and passed over (the device still answers) */
+        unsigned lane;                  /* planning's: devices of one lane are worked one after another, lanes
+                                         * at the same time (see lanes.h); 0 for all by default */
 
         /* Outcome. */
         bool claimed, released, was_reset;

@@ -22,8 +22,10 @@ typedef struct PendingWrite {
         int refs; /* the writer thread and the waiter */
 } PendingWrite;
 
-/* One long-lived thread does the writes, so a write costs a hand-over instead of a thread. A writer whose write
- * timed out is abandoned to it (it exits when the write returns, if ever) and the next write gets a new one. */
+/* One long-lived writer thread per calling thread does the writes, so a write costs a hand-over instead of a
+ * thread, and threads working on different devices write at the same time. A writer whose write timed out is
+ * abandoned to it (it exits when the write returns, if ever) and the caller's next write gets a new one; a
+ * caller thread that ends abandons its writer. */
 typedef struct Writer {
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -31,8 +33,26 @@ typedef struct Writer {
         bool abandoned;
 } Writer;
 
-static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
-static Writer *writer;
+static __thread Writer *writer;
+static pthread_key_t writer_key;
+static pthread_once_t writer_key_once = PTHREAD_ONCE_INIT;
+
+static void writer_abandon(Writer *wr) {
+        pthread_mutex_lock(&wr->lock);
+        wr->abandoned = true;
+        pthread_cond_signal(&wr->cond);
+        pthread_mutex_unlock(&wr->lock);
+}
+
+/* The calling thread ends: its idle writer ends too. */
+static void writer_key_destroy(void *p) {
+        if (p)
+                writer_abandon(p);
+}
+
+static void writer_key_create(void) {
+        (void) pthread_key_create(&writer_key, writer_key_destroy);
+}
 
 static void pending_unref(PendingWrite *w) {
         pthread_mutex_lock(&w->lock);
@@ -132,13 +152,15 @@ int sysfs_write_timeout(const char *root, const char *relpath, const char *value
                 return -ENOMEM;
         }
 
-        /* One write at a time: the writer has a single slot. */
-        pthread_mutex_lock(&writer_lock);
-        if (!writer)
+        /* One write at a time per calling thread: its writer has a single slot. */
+        if (!writer) {
+                (void) pthread_once(&writer_key_once, writer_key_create);
                 writer = writer_new();
+                if (writer)
+                        (void) pthread_setspecific(writer_key, writer);
+        }
         Writer *wr = writer;
         if (!wr) {
-                pthread_mutex_unlock(&writer_lock);
                 w->refs = 1;
                 pending_unref(w);
                 return -ENOMEM;
@@ -163,13 +185,10 @@ int sysfs_write_timeout(const char *root, const char *relpath, const char *value
         pthread_mutex_unlock(&w->lock);
         if (r == -ETIMEDOUT) {
                 /* The writer stays in its write; the next one gets a fresh thread. */
-                pthread_mutex_lock(&wr->lock);
-                wr->abandoned = true;
-                pthread_cond_signal(&wr->cond);
-                pthread_mutex_unlock(&wr->lock);
+                writer_abandon(wr);
                 writer = NULL;
+                (void) pthread_setspecific(writer_key, NULL);
         }
-        pthread_mutex_unlock(&writer_lock);
         pending_unref(w);
         return r;
 }

@@ -92,7 +92,7 @@ int plan_start(const Model *m, Job *j, PtError *e) {
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return plan_lanes(m, j);
 }
 
 int plan_stop(const Model *m, Job *j, PtError *e) {
@@ -124,7 +124,7 @@ int plan_stop(const Model *m, Job *j, PtError *e) {
                 if ((r = plan_release_held(m, jd, d, j->guest)) < 0)
                         return r;
         }
-        return 0;
+        return plan_lanes(m, j);
 }
 
 int plan_reset_device(const Model *m, Job *j, PtError *e) {

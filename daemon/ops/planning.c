@@ -159,3 +159,46 @@ int plan_reset(const Model *m, const Device *d, char *const *members, const char
                         return -ENOMEM;
         return 0;
 }
+
+static size_t lane_root(size_t *parent, size_t i) {
+        while (parent[i] != i)
+                i = parent[i] = parent[parent[i]];
+        return i;
+}
+
+static bool share_lane(const Model *m, const JobDevice *x, const JobDevice *y) {
+        const Device *a = inventory_find_bdf(&m->inventory, x->bdf), *b = inventory_find_bdf(&m->inventory, y->bdf);
+        if (!a || !b)
+                return true; /* not knowing is no reason to hurry */
+        if (a->iommu_group >= 0 && a->iommu_group == b->iommu_group)
+                return true;
+        if (a->address.domain == b->address.domain && a->address.bus == b->address.bus &&
+            a->address.slot == b->address.slot)
+                return true;
+        if (streq(a->physical_function, b->bdf) || streq(b->physical_function, a->bdf) ||
+            (!isempty(a->physical_function) && streq(a->physical_function, b->physical_function)))
+                return true;
+        return pt_strv_contains(x->reset_scope, y->bdf) || pt_strv_contains(y->reset_scope, x->bdf);
+}
+
+int plan_lanes(const Model *m, Job *j) {
+        _cleanup_free_ size_t *parent = calloc(j->n_devices ? j->n_devices : 1, sizeof(size_t));
+        _cleanup_free_ unsigned *number = calloc(j->n_devices ? j->n_devices : 1, sizeof(unsigned));
+        if (!parent || !number)
+                return -ENOMEM;
+        for (size_t i = 0; i < j->n_devices; i++)
+                parent[i] = i;
+        for (size_t i = 0; i < j->n_devices; i++)
+                for (size_t k = i + 1; k < j->n_devices; k++)
+                        if (share_lane(m, &j->devices[i], &j->devices[k]))
+                                parent[lane_root(parent, k)] = lane_root(parent, i);
+        /* Lanes numbered in the order of their first device. */
+        unsigned lanes = 0;
+        for (size_t i = 0; i < j->n_devices; i++) {
+                size_t root = lane_root(parent, i);
+                if (root == i)
+                        number[i] = lanes++;
+                j->devices[i].lane = number[root];
+        }
+        return 0;
+}

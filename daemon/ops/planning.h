@@ -39,3 +39,8 @@ int plan_release_held(const Model *m, JobDevice *jd, const Device *d, const char
  * (malloc'd) when the policy is strict and there is none. explicit: an admin's ResetDevice, always strict. */
 int plan_reset(const Model *m, const Device *d, char *const *members, const char *policy, bool explicit,
                JobDevice *jd, char **why);
+
+/* Which of a job's devices may be worked on at the same time: those sharing an IOMMU group, a slot (the functions
+ * of one device), a PF and its VFs, or a reset's scope share a lane and keep their order; the rest get lanes of
+ * their own. */
+int plan_lanes(const Model *m, Job *j);

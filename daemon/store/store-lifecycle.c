@@ -2,6 +2,7 @@
 /* Managed mode's records: holds (where a device passthrud took off the host belongs), the hide pool, running
  * guests and the intent journal. Every change is one transaction, as in store.c. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,18 +175,33 @@ static int change(Store *s, const char *sql, const char *what, const char *a, co
         return sqlite3_changes(s->db);
 }
 
-int store_hide(Store *s, const char *address, const char *driver) {
+static int hide_locked(Store *s, const char *address, const char *driver) {
         int r = change(s, "INSERT INTO hidden (address, driver, hidden) "
                           "VALUES (?, ?, CAST(strftime('%s', 'now') AS INTEGER))", "hiding", address, driver);
         return r < 0 ? r : 0;
 }
 
-int store_unhide(Store *s, const char *address) {
+/* The journal connection is shared by the executor's lanes: one transaction at a time. */
+int store_hide(Store *s, const char *address, const char *driver) {
+        pthread_mutex_lock(&s->lock);
+        int r = hide_locked(s, address, driver);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int unhide_locked(Store *s, const char *address) {
         int r = change(s, "DELETE FROM hidden WHERE address = ?", "unhiding", address, NULL);
         return r < 0 ? r : r == 0 ? -ENOENT : 0;
 }
 
-int store_op_begin(Store *s, const char *kind, const char *guest, const char *address, const StoredHold *hold,
+int store_unhide(Store *s, const char *address) {
+        pthread_mutex_lock(&s->lock);
+        int r = unhide_locked(s, address);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int op_begin_locked(Store *s, const char *kind, const char *guest, const char *address, const StoredHold *hold,
                    int64_t *ret_id) {
         sqlite3_stmt *op = NULL, *h = NULL;
         int64_t now = (int64_t) time(NULL);
@@ -226,14 +242,29 @@ rollback:
         return r;
 }
 
-int store_op_step(Store *s, int64_t id, const char *step) {
+int store_op_begin(Store *s, const char *kind, const char *guest, const char *address, const StoredHold *hold,
+                   int64_t *ret_id) {
+        pthread_mutex_lock(&s->lock);
+        int r = op_begin_locked(s, kind, guest, address, hold, ret_id);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int op_step_locked(Store *s, int64_t id, const char *step) {
         char idtext[32];
         snprintf(idtext, sizeof(idtext), "%lld", (long long) id);
         int r = change(s, "UPDATE operations SET step = ? WHERE id = ?", "journaling a step", step, idtext);
         return r < 0 ? r : 0;
 }
 
-int store_op_end(Store *s, int64_t id, const StoreOpEnd *e) {
+int store_op_step(Store *s, int64_t id, const char *step) {
+        pthread_mutex_lock(&s->lock);
+        int r = op_step_locked(s, id, step);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int op_end_locked(Store *s, int64_t id, const StoreOpEnd *e) {
         char idtext[32];
         int r;
         snprintf(idtext, sizeof(idtext), "%lld", (long long) id);
@@ -255,7 +286,14 @@ rollback:
         return r;
 }
 
-int store_attach_begin(Store *s, const StoredAssignment *a, int64_t *ret_id) {
+int store_op_end(Store *s, int64_t id, const StoreOpEnd *e) {
+        pthread_mutex_lock(&s->lock);
+        int r = op_end_locked(s, id, e);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int attach_begin_locked(Store *s, const StoredAssignment *a, int64_t *ret_id) {
         sqlite3_stmt *op;
         int r;
         if ((r = store_run(s, "BEGIN IMMEDIATE")) < 0)
@@ -279,7 +317,14 @@ rollback:
         return r;
 }
 
-int store_detach_end(Store *s, int64_t id, const char *guest, const char *address, bool drop_hold) {
+int store_attach_begin(Store *s, const StoredAssignment *a, int64_t *ret_id) {
+        pthread_mutex_lock(&s->lock);
+        int r = attach_begin_locked(s, a, ret_id);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int detach_end_locked(Store *s, int64_t id, const char *guest, const char *address, bool drop_hold) {
         char idtext[32];
         char *addresses[] = { (char *) address, NULL };
         int r;
@@ -293,6 +338,13 @@ int store_detach_end(Store *s, int64_t id, const char *guest, const char *addres
         return store_run(s, "COMMIT");
 rollback:
         (void) store_run(s, "ROLLBACK");
+        return r;
+}
+
+int store_detach_end(Store *s, int64_t id, const char *guest, const char *address, bool drop_hold) {
+        pthread_mutex_lock(&s->lock);
+        int r = detach_end_locked(s, id, guest, address, drop_hold);
+        pthread_mutex_unlock(&s->lock);
         return r;
 }
 

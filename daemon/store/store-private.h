@@ -2,6 +2,7 @@
 #pragma once
 
 /* Shared by the store's files; nothing outside daemon/store*.c sees the SQLite handle. */
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -9,6 +10,7 @@
 #define STORE_STATEMENT_CACHE 32
 
 struct Store {
+        pthread_mutex_t lock;   /* held by the journal's writes: lanes of one job share the connection */
         sqlite3 *db;
         char *path;
         /* Statements prepared once and kept, keyed by the address of their SQL literal. */

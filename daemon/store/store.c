@@ -137,6 +137,7 @@ Store *store_free(Store *s) {
         if (s->db)
                 sqlite3_close_v2(s->db);
         free(s->path);
+        pthread_mutex_destroy(&s->lock);
         free(s);
         return NULL;
 }
@@ -212,6 +213,7 @@ int store_open_again(const Store *primary, Store **ret) {
         int r;
         if (!s)
                 return -ENOMEM;
+        pthread_mutex_init(&s->lock, NULL);
         s->path = strdup(primary->path);
         if (!s->path)
                 return -ENOMEM;
@@ -231,6 +233,7 @@ int store_open(const char *state_dir, Store **ret, char **ret_reason) {
 
         if (!s)
                 return -ENOMEM;
+        pthread_mutex_init(&s->lock, NULL);
         s->path = pt_path_join(state_dir, "passthru.db");
         if (!s->path)
                 return -ENOMEM;

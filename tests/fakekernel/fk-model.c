@@ -69,7 +69,29 @@ static bool driver_matches(const FkDriver *drv, const FkDevice *d) {
         return drv->has_class && (d->class_code & drv->class_mask) == (drv->class_code & drv->class_mask);
 }
 
+/* Time a real device takes, with the kernel's lock released as a sleeping writer releases the CPU: only this
+ * writer waits, other writes go on. */
+static void take_time(FkKernel *k, unsigned ms) {
+        struct timespec end;
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        end.tv_sec += ms / 1000;
+        end.tv_nsec += (long) (ms % 1000) * 1000000L;
+        if (end.tv_nsec >= 1000000000L) {
+                end.tv_sec++;
+                end.tv_nsec -= 1000000000L;
+        }
+        for (;;) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+                        return;
+                pthread_cond_timedwait(&k->cond, &k->lock, &end);
+        }
+}
+
 static int bind(FkKernel *k, FkDevice *d, FkDriver *drv) {
+        if (k->bind_latency_ms > 0)
+                take_time(k, k->bind_latency_ms);
         d->driver = drv;
         d->command = -1; /* what its probe enables */
         int r = fk_render_device_attrs(k, d);
@@ -318,6 +340,21 @@ static int write_reset(FkKernel *k, FkDevice *d, const char *v) {
                 return -ENOTTY; /* pci_dev_wait() gives up on a device that never answers */
         d->reset_count++;
         fk_log(k, "reset %s %s", d->bdf, d->reset_enabled[0]);
+        if (k->reset_latency_ms > 0) {
+                /* Two resets at once within one slot or IOMMU group is what passthrud must never do: logged. */
+                for (FkDevice *x = k->devices; x; x = x->next)
+                        if (x != d && x->resetting &&
+                            ((x->addr.domain == d->addr.domain && x->addr.bus == d->addr.bus &&
+                              x->addr.slot == d->addr.slot) || (d->group >= 0 && x->group == d->group)))
+                                fk_log(k, "overlap %s %s", d->bdf, x->bdf);
+                d->resetting = true;
+                k->resets_in_flight++;
+                fk_log(k, "reset-begin %s in-flight=%u", d->bdf, k->resets_in_flight);
+                take_time(k, k->reset_latency_ms);
+                k->resets_in_flight--;
+                d->resetting = false;
+                fk_log(k, "reset-end %s", d->bdf);
+        }
         if (d->off_bus_after_reset) {
                 d->off_bus = true;
                 d->off_bus_after_reset = false;
@@ -655,6 +692,11 @@ int fk_ctl(FkKernel *k, const char *command) {
                 if (e < 0)
                         return -EINVAL;
                 return add_injection(k, w[1], FK_INJECT_ERRNO, e, n == 4 ? atoi(w[3]) : 1);
+        }
+        if (streq(w[0], "latency") && n == 3 && (streq(w[1], "reset") || streq(w[1], "bind"))) {
+                unsigned ms = (unsigned) strtoul(w[2], NULL, 10);
+                *(streq(w[1], "reset") ? &k->reset_latency_ms : &k->bind_latency_ms) = ms;
+                return 0;
         }
         if (streq(w[0], "block") && n == 2)
                 return add_injection(k, w[1], FK_INJECT_BLOCK, 0, 0);

@@ -71,6 +71,7 @@ typedef struct FkDevice {
         bool off_bus;
         bool off_bus_after_reset;        /* its next reset (a function reset or its bus's) leaves it off the bus */
         int reset_count;
+        bool resetting;           /* a reset is under way (with a latency set) */
         /* What config-space writes change and a reset clears: the command register (-1: what binding a driver
          * sets), the first memory BAR of an endpoint, a bridge's Bridge Control register (bit 6 pulses a Secondary
          * Bus Reset of everything below it). */
@@ -104,6 +105,9 @@ typedef struct FkKernel {
         int next_group;
         FILE *log;                /* every write and what came of it */
         bool (*interrupted)(void); /* the writer gave up (signal): a blocked write returns */
+        unsigned reset_latency_ms; /* how long a reset takes ("latency reset MS"; FLR is at least 100 ms) */
+        unsigned bind_latency_ms;  /* how long a driver's probe takes ("latency bind MS") */
+        unsigned resets_in_flight;
 } FkKernel;
 
 /* fk-topology.c */
