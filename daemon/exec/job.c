@@ -174,7 +174,7 @@ static int claim(Binder *b, JobDevice *d) {
                 return r;
         }
         r = binder_claim(b, d->bdf, d->stub, op, &f);
-        (void) store_op_end(b->journal, op, NULL);
+        (void) store_op_end(b->journal, op, &(StoreOpEnd) { .relaxed = true });
         if (r < 0) {
                 take_failure(d, r, &f);
                 pt_log_full(LOG_ERR, PT_MESSAGE_OPERATION_FAILED, d->bdf, NULL, d->stub, "Claiming %s for %s failed: %s",
@@ -202,19 +202,19 @@ static int release(Binder *b, JobDevice *d) {
                            &f);
         if (r == -ENODEV) {
                 /* Gone from the bus: nothing to give back now; the hold goes, the device comes back fresh. */
-                (void) store_op_end(b->journal, op, &(StoreOpEnd) { .drop_hold = d->bdf });
+                (void) store_op_end(b->journal, op, &(StoreOpEnd) { .drop_hold = d->bdf, .relaxed = true });
                 d->released = true;
                 return 0;
         }
         if (r < 0) {
-                (void) store_op_end(b->journal, op, NULL);
+                (void) store_op_end(b->journal, op, &(StoreOpEnd) { .relaxed = true });
                 take_failure(d, r, &f);
                 pt_log_full(LOG_ERR, PT_MESSAGE_OPERATION_FAILED, d->bdf, NULL, d->original_driver,
                             "Giving %s back to %s failed: %s", d->bdf,
                             isempty(d->original_driver) ? "the host" : d->original_driver, d->why);
                 return r;
         }
-        r = store_op_end(b->journal, op, &(StoreOpEnd) { .drop_hold = d->bdf });
+        r = store_op_end(b->journal, op, &(StoreOpEnd) { .drop_hold = d->bdf, .relaxed = true });
         if (r < 0)
                 log_warning_errno(r, "Failed to record the release of %s: %m", d->bdf);
         d->released = true;
@@ -242,7 +242,7 @@ static int bus_reset(Binder *b, Job *j, JobDevice *d, const char *guest, BindFai
         }
         _cleanup_strv_free_ char **dead = NULL;
         r = binder_bus_reset(b, d->reset_bridge, d->reset_scope, op, &dead, f);
-        (void) store_op_end(b->journal, op, NULL);
+        (void) store_op_end(b->journal, op, &(StoreOpEnd) { .relaxed = true });
         (void) pt_strv_push(&j->bus_resets_done, strdup(d->reset_bridge));
         const char *dead_member = NULL;
         for (char **x = dead; x && *x; x++) {

@@ -181,9 +181,19 @@ static int hide_locked(Store *s, const char *address, const char *driver) {
         return r < 0 ? r : 0;
 }
 
+/* How long a commit waits: for the disk (FULL), or only for the kernel's page cache (NORMAL, a step inside an
+ * operation whose end waits). The pragma applies to the commits that follow it. */
+static void set_sync(Store *s, bool relaxed) {
+        if (s->relaxed_sync == relaxed)
+                return;
+        if (store_exec(s, relaxed ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL") >= 0)
+                s->relaxed_sync = relaxed;
+}
+
 /* The journal connection is shared by the executor's lanes: one transaction at a time. */
 int store_hide(Store *s, const char *address, const char *driver) {
         pthread_mutex_lock(&s->lock);
+        set_sync(s, false);
         int r = hide_locked(s, address, driver);
         pthread_mutex_unlock(&s->lock);
         return r;
@@ -196,6 +206,7 @@ static int unhide_locked(Store *s, const char *address) {
 
 int store_unhide(Store *s, const char *address) {
         pthread_mutex_lock(&s->lock);
+        set_sync(s, false);
         int r = unhide_locked(s, address);
         pthread_mutex_unlock(&s->lock);
         return r;
@@ -245,6 +256,7 @@ rollback:
 int store_op_begin(Store *s, const char *kind, const char *guest, const char *address, const StoredHold *hold,
                    int64_t *ret_id) {
         pthread_mutex_lock(&s->lock);
+        set_sync(s, true);
         int r = op_begin_locked(s, kind, guest, address, hold, ret_id);
         pthread_mutex_unlock(&s->lock);
         return r;
@@ -259,6 +271,7 @@ static int op_step_locked(Store *s, int64_t id, const char *step) {
 
 int store_op_step(Store *s, int64_t id, const char *step) {
         pthread_mutex_lock(&s->lock);
+        set_sync(s, true);
         int r = op_step_locked(s, id, step);
         pthread_mutex_unlock(&s->lock);
         return r;
@@ -288,6 +301,7 @@ rollback:
 
 int store_op_end(Store *s, int64_t id, const StoreOpEnd *e) {
         pthread_mutex_lock(&s->lock);
+        set_sync(s, e && e->relaxed);
         int r = op_end_locked(s, id, e);
         pthread_mutex_unlock(&s->lock);
         return r;
@@ -319,6 +333,7 @@ rollback:
 
 int store_attach_begin(Store *s, const StoredAssignment *a, int64_t *ret_id) {
         pthread_mutex_lock(&s->lock);
+        set_sync(s, false);
         int r = attach_begin_locked(s, a, ret_id);
         pthread_mutex_unlock(&s->lock);
         return r;
@@ -343,6 +358,7 @@ rollback:
 
 int store_detach_end(Store *s, int64_t id, const char *guest, const char *address, bool drop_hold) {
         pthread_mutex_lock(&s->lock);
+        set_sync(s, false);
         int r = detach_end_locked(s, id, guest, address, drop_hold);
         pthread_mutex_unlock(&s->lock);
         return r;

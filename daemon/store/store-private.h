@@ -11,6 +11,7 @@
 
 struct Store {
         pthread_mutex_t lock;   /* held by the journal's writes: lanes of one job share the connection */
+        bool relaxed_sync;      /* the connection commits with synchronous=NORMAL now */
         sqlite3 *db;
         char *path;
         /* Statements prepared once and kept, keyed by the address of their SQL literal. */

@@ -102,6 +102,10 @@ typedef struct StoreOpEnd {
         const char *drop_hold;          /* address whose hold goes, or NULL */
         const char *running_guest;      /* guest whose running flag is set to 'running', or NULL */
         bool running;
+        /* A step inside a larger operation (a claim, a release, a bus reset within a start or stop): committed
+         * without waiting for the disk. It survives passthrud's own death (it is in the kernel's page cache) and is
+         * made durable by the enclosing operation's end, which waits, before anyone is told of the outcome. */
+        bool relaxed;
 } StoreOpEnd;
 int store_op_end(Store *s, int64_t id, const StoreOpEnd *effect);
 
