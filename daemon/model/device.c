@@ -201,27 +201,44 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, cons
                 return r;
 
         /* IDs as the kernel reports them (quirks applied); config space for what only it knows. */
+        uint64_t v;
         bool kept = config_from_previous(root, previous, &cfg, d);
         if (!kept && pci_access_read_config(pci, address, config, sizeof(config), &config_len) >= 0)
                 (void) pt_pci_config_parse(config, config_len, &cfg);
         d->off_bus = cfg.off_bus;
-        d->vendor_id = read_id(root, d->bdf, "vendor", cfg.vendor_id);
-        d->device_id = read_id(root, d->bdf, "device", cfg.device_id);
-        /* Every attribute an older kernel (or a snapshot) may lack falls back to config space. */
-        d->subsystem_vendor_id = read_id(root, d->bdf, "subsystem_vendor", cfg.subsystem_vendor_id);
-        d->subsystem_id = read_id(root, d->bdf, "subsystem_device", cfg.subsystem_id);
-        _cleanup_free_ char *class_attr = sysfs_device_attr(d->bdf, "class"),
-                            *rev_attr = sysfs_device_attr(d->bdf, "revision");
-        uint64_t v;
-        d->class_code = class_attr && sysfs_read_u64(root, class_attr, &v) >= 0 ? (uint32_t) v : cfg.class_code;
-        d->revision = rev_attr && sysfs_read_u64(root, rev_attr, &v) >= 0 ? (uint8_t) v : cfg.revision;
+        if (kept) {
+                /* The same hardware still answering (a remove and an add would have come for new hardware): its
+                 * identity and names are as last read; a uevent re-read is for driver, group and reset facts. */
+                d->vendor_id = previous->vendor_id;
+                d->device_id = previous->device_id;
+                d->subsystem_vendor_id = previous->subsystem_vendor_id;
+                d->subsystem_id = previous->subsystem_id;
+                d->class_code = previous->class_code;
+                d->revision = previous->revision;
+                d->vendor_name = strdup(previous->vendor_name);
+                d->device_name = strdup(previous->device_name);
+                d->subsystem_name = strdup(previous->subsystem_name);
+                d->class_name = strdup(previous->class_name);
+                if (!d->vendor_name || !d->device_name || !d->subsystem_name || !d->class_name)
+                        return -ENOMEM;
+        } else {
+                d->vendor_id = read_id(root, d->bdf, "vendor", cfg.vendor_id);
+                d->device_id = read_id(root, d->bdf, "device", cfg.device_id);
+                /* Every attribute an older kernel (or a snapshot) may lack falls back to config space. */
+                d->subsystem_vendor_id = read_id(root, d->bdf, "subsystem_vendor", cfg.subsystem_vendor_id);
+                d->subsystem_id = read_id(root, d->bdf, "subsystem_device", cfg.subsystem_id);
+                _cleanup_free_ char *class_attr = sysfs_device_attr(d->bdf, "class"),
+                                    *rev_attr = sysfs_device_attr(d->bdf, "revision");
+                d->class_code = class_attr && sysfs_read_u64(root, class_attr, &v) >= 0 ? (uint32_t) v : cfg.class_code;
+                d->revision = rev_attr && sysfs_read_u64(root, rev_attr, &v) >= 0 ? (uint8_t) v : cfg.revision;
 
-        d->vendor_name = or_empty(pci_access_vendor_name(pci, d->vendor_id));
-        d->device_name = or_empty(pci_access_device_name(pci, d->vendor_id, d->device_id));
-        d->subsystem_name = or_empty(d->subsystem_vendor_id ?
-                                     pci_access_subsystem_name(pci, d->vendor_id, d->device_id,
-                                                               d->subsystem_vendor_id, d->subsystem_id) : NULL);
-        d->class_name = or_empty(pci_access_class_name(pci, d->class_code));
+                d->vendor_name = or_empty(pci_access_vendor_name(pci, d->vendor_id));
+                d->device_name = or_empty(pci_access_device_name(pci, d->vendor_id, d->device_id));
+                d->subsystem_name = or_empty(d->subsystem_vendor_id ?
+                                             pci_access_subsystem_name(pci, d->vendor_id, d->device_id,
+                                                                       d->subsystem_vendor_id, d->subsystem_id) : NULL);
+                d->class_name = or_empty(pci_access_class_name(pci, d->class_code));
+        }
 
         d->header_type = cfg.header_type;
         d->multifunction = cfg.multifunction;
@@ -257,7 +274,8 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, cons
         if ((r = read_iommu_group(root, d->bdf, &d->iommu_group, &d->iommu_group_members)) < 0)
                 return r;
 
-        d->parent_bridge = read_parent_bridge(root, d->bdf);
+        /* Where it sits changes only with a remove and an add. */
+        d->parent_bridge = kept ? strdup(previous->parent_bridge) : read_parent_bridge(root, d->bdf);
         if (d->parent_bridge && !kept) {
                 PtAddress pa;
                 uint8_t pconfig[256];
