@@ -69,20 +69,14 @@ static bool driver_matches(const FkDriver *drv, const FkDevice *d) {
         return drv->has_class && (d->class_code & drv->class_mask) == (drv->class_code & drv->class_mask);
 }
 
+static struct timespec deadline_in(int ms);
+
 /* Time a real device takes, with the kernel's lock released as a sleeping writer releases the CPU: only this
- * writer waits, other writes go on. */
+ * writer waits, other writes go on. (k->cond waits on CLOCK_REALTIME, as deadline_in counts.) */
 static void take_time(FkKernel *k, unsigned ms) {
-        struct timespec end;
-        clock_gettime(CLOCK_MONOTONIC, &end);
-        end.tv_sec += ms / 1000;
-        end.tv_nsec += (long) (ms % 1000) * 1000000L;
-        if (end.tv_nsec >= 1000000000L) {
-                end.tv_sec++;
-                end.tv_nsec -= 1000000000L;
-        }
+        struct timespec end = deadline_in((int) ms), now;
         for (;;) {
-                struct timespec now;
-                clock_gettime(CLOCK_MONOTONIC, &now);
+                clock_gettime(CLOCK_REALTIME, &now);
                 if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
                         return;
                 pthread_cond_timedwait(&k->cond, &k->lock, &end);
