@@ -3,6 +3,7 @@
  * us, so the callback jumps back to the guard around the call instead, and the call fails with -EIO. */
 #include <errno.h>
 #include <pci/pci.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -238,6 +239,11 @@ char *pci_access_device_name(PciAccess *a, uint16_t vendor, uint16_t device) {
 char *pci_access_subsystem_name(PciAccess *a, uint16_t vendor, uint16_t device, uint16_t subvendor,
                                 uint16_t subdevice) {
         return lookup(a, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, vendor, device, subvendor, subdevice);
+}
+
+void pci_access_drop_names(PciAccess *a) {
+        pci_free_name_list(a->pacc);
+        (void) malloc_trim(0);
 }
 
 char *pci_access_class_name(PciAccess *a, uint32_t class_code) {

@@ -29,3 +29,6 @@ char *pci_access_device_name(PciAccess *a, uint16_t vendor, uint16_t device);
 char *pci_access_subsystem_name(PciAccess *a, uint16_t vendor, uint16_t device, uint16_t subvendor,
                                 uint16_t subdevice);
 char *pci_access_class_name(PciAccess *a, uint32_t class_code);
+/* Lets go of the names libpci read from pci.ids (a few MiB of heap, given back to the system); the next lookup
+ * reads them again. For a daemon that names devices in bursts (start-up, hot-plug) and idles in between. */
+void pci_access_drop_names(PciAccess *a);

@@ -40,6 +40,7 @@ Model *model_free(Model *m) {
         model_hotplug_flush(m);
         sd_event_source_disable_unref(m->flush_timer);
         sd_event_source_disable_unref(m->refresh_source);
+        sd_event_source_disable_unref(m->names_source);
         pt_strv_free(m->refresh_pending);
         ratelimit_done(&m->limiter);
         records_done(&m->records);
@@ -290,8 +291,28 @@ void model_refresh_devices(Model *m, char *const *bdfs) {
         }
 }
 
+static int on_names_idle(sd_event_source *s, uint64_t usec, void *userdata) {
+        pci_access_drop_names(((Model *) userdata)->pci);
+        return 0;
+}
+
+/* A hot-plug burst reads pci.ids once; ten seconds after its last device the names go again. */
+static void drop_names_later(Model *m) {
+        uint64_t when = 0;
+        if (sd_event_now(m->event, CLOCK_MONOTONIC, &when) < 0)
+                return;
+        when += 10 * 1000000ULL;
+        if (m->names_source) {
+                (void) sd_event_source_set_time(m->names_source, when);
+                (void) sd_event_source_set_enabled(m->names_source, SD_EVENT_ONESHOT);
+        } else
+                (void) sd_event_add_time(m->event, &m->names_source, CLOCK_MONOTONIC, when, 1000000ULL,
+                                         on_names_idle, m);
+}
+
 static void device_added(Model *m, const PtAddress *a) {
         Device *d;
+        drop_names_later(m);
         int r = device_load(m->sysfs_root, m->pci, a, NULL, &d);
         if (r < 0) {
                 if (r != -ENODEV)
@@ -324,7 +345,10 @@ static void device_added(Model *m, const PtAddress *a) {
 }
 
 int model_enumerate(Model *m) {
-        return inventory_enumerate(&m->inventory, m->sysfs_root, m->pci);
+        int r = inventory_enumerate(&m->inventory, m->sysfs_root, m->pci);
+        /* Every device is named; the names table is read again for the next new device. */
+        pci_access_drop_names(m->pci);
+        return r;
 }
 
 /* After lost uevents: what is there now against what the inventory says, as if each difference had its event. */

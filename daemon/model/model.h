@@ -64,6 +64,7 @@ typedef struct Model {
         uint64_t uevents;               /* received, for the UeventsProcessed property */
         char **refresh_pending;         /* devices to re-read once this loop iteration's uevents are in */
         sd_event_source *refresh_source;
+        sd_event_source *names_source;  /* lets go of pci.ids's names a while after the last new device */
 
         ModelNotify notify;
 } Model;
