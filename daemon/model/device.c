@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <unistd.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,12 +96,20 @@ static int read_link(const char *root, const char *bdf, const char *attr, char *
         return 0;
 }
 
-/* The directory above the device's own in the real devices/ hierarchy is its upstream bridge, if a BDF. */
+/* The directory above the device's own in the real devices/ hierarchy is its upstream bridge, if a BDF. The
+ * bus's link to the device names the whole path (../../../devices/pci0000:00/0000:00:1c.0/0000:01:00.0): one
+ * readlink, where resolving it would look at every component. */
 static char *read_parent_bridge(const char *root, const char *bdf) {
         _cleanup_free_ char *rel = sysfs_device_attr(bdf, NULL), *path = pt_path_join(root, rel), *real = NULL;
         if (!path)
                 return NULL;
-        real = realpath(path, NULL);
+        char target[PATH_MAX];
+        ssize_t n = readlink(path, target, sizeof(target) - 1);
+        if (n > 0 && memchr(target, '/', (size_t) n)) {
+                target[n] = 0;
+                real = strdup(target);
+        } else
+                real = realpath(path, NULL);
         if (!real)
                 return NULL;
         char *slash = strrchr(real, '/');
@@ -114,7 +124,8 @@ static char *read_parent_bridge(const char *root, const char *bdf) {
         return strdup(parent);
 }
 
-static int read_iommu_group(const char *root, const char *bdf, int32_t *ret_group, char ***ret_members) {
+static int read_iommu_group(const char *root, const char *bdf, DeviceLoadCache *cache, int32_t *ret_group,
+                            char ***ret_members) {
         _cleanup_free_ char *group = NULL, *dir = NULL;
         char *end;
 
@@ -128,14 +139,44 @@ static int read_iommu_group(const char *root, const char *bdf, int32_t *ret_grou
         if (*end || g < 0)
                 return 0;
         *ret_group = (int32_t) g;
+        for (size_t i = 0; cache && i < cache->n_groups; i++)
+                if (cache->groups[i].group == *ret_group) {
+                        char **copy = pt_strv_copy(cache->groups[i].members);
+                        if (!copy)
+                                return -ENOMEM;
+                        pt_strv_free(*ret_members);
+                        *ret_members = copy;
+                        return 0;
+                }
         if (asprintf(&dir, "kernel/iommu_groups/%ld/devices", g) < 0)
                 return -ENOMEM;
         char **members = NULL;
         if (sysfs_list_dir(root, dir, &members) >= 0) {
                 pt_strv_free(*ret_members);
                 *ret_members = members;
+                if (cache) {
+                        char **copy = pt_strv_copy(members);
+                        typeof(cache->groups) grown = realloc(cache->groups, (cache->n_groups + 1) *
+                                                                               sizeof(*cache->groups));
+                        if (!copy || !grown) {
+                                pt_strv_free(copy);
+                                if (grown)
+                                        cache->groups = grown;
+                                return -ENOMEM;
+                        }
+                        cache->groups = grown;
+                        cache->groups[cache->n_groups++] = (typeof(*cache->groups)) { *ret_group, copy };
+                }
         }
         return 0;
+}
+
+void device_load_cache_done(DeviceLoadCache *c) {
+        for (size_t i = 0; i < c->n_groups; i++)
+                pt_strv_free(c->groups[i].members);
+        free(c->groups);
+        c->groups = NULL;
+        c->n_groups = 0;
 }
 
 static int read_virtfns(const char *root, const char *bdf, char ***ret) {
@@ -179,7 +220,8 @@ static bool config_from_previous(const char *root, const Device *previous, PtPci
         return true;
 }
 
-int device_load(const char *root, PciAccess *pci, const PtAddress *address, const Device *previous, Device **ret) {
+static int load(const char *root, PciAccess *pci, const PtAddress *address, const Device *previous,
+                DeviceLoadCache *cache, Device **ret) {
         _cleanup_(device_freep) Device *d = calloc(1, sizeof(*d));
         _cleanup_free_ char *devdir = NULL, *reset = NULL, *override = NULL;
         uint8_t config[4096];
@@ -271,12 +313,18 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, cons
                 return r;
         d->driver_override = strdup(override && !streq(override, "(null)") ? override : "");
 
-        if ((r = read_iommu_group(root, d->bdf, &d->iommu_group, &d->iommu_group_members)) < 0)
+        if ((r = read_iommu_group(root, d->bdf, cache, &d->iommu_group, &d->iommu_group_members)) < 0)
                 return r;
 
         /* Where it sits changes only with a remove and an add. */
         d->parent_bridge = kept ? strdup(previous->parent_bridge) : read_parent_bridge(root, d->bdf);
-        if (d->parent_bridge && !kept) {
+        const Device *parent = d->parent_bridge && !kept && cache && cache->find ?
+                               cache->find(cache->userdata, d->parent_bridge) : NULL;
+        if (parent)
+                d->parent_conventional = parent->header_type == 2 ||
+                                         (parent->header_type == 1 && (!parent->is_pcie ||
+                                                                       streq(parent->pcie_type, "pcie-to-pci-bridge")));
+        else if (d->parent_bridge && !kept) {
                 PtAddress pa;
                 uint8_t pconfig[256];
                 size_t plen;
@@ -307,7 +355,10 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, cons
         if ((r = read_link(root, d->bdf, "physfn", &d->physical_function)) < 0)
                 return r;
         d->physical_function = or_empty(d->physical_function);
-        if ((r = read_virtfns(root, d->bdf, &d->virtual_functions)) < 0)
+        /* Only a PF has VFs to list (a listing of the device's directory otherwise). */
+        if (d->sriov_total_vfs == 0 && !(d->virtual_functions = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        if (d->sriov_total_vfs > 0 && (r = read_virtfns(root, d->bdf, &d->virtual_functions)) < 0)
                 return r;
 
         if (!d->vendor_name || !d->device_name || !d->subsystem_name || !d->class_name || !d->driver ||
@@ -315,6 +366,15 @@ int device_load(const char *root, PciAccess *pci, const PtAddress *address, cons
                 return -ENOMEM;
         *ret = TAKE_PTR(d);
         return 0;
+}
+
+int device_load(const char *root, PciAccess *pci, const PtAddress *address, const Device *previous, Device **ret) {
+        return load(root, pci, address, previous, NULL, ret);
+}
+
+int device_load_cached(const char *root, PciAccess *pci, const PtAddress *address, DeviceLoadCache *cache,
+                       Device **ret) {
+        return load(root, pci, address, NULL, cache, ret);
 }
 
 static bool strv_equal(char **a, char **b) {

@@ -50,6 +50,21 @@ typedef struct Device {
 
 /* Reads the device at address. With 'previous' (the same device, still answering), what only config space says
  * is taken from it instead of read again. */
+/* What a whole enumeration shares, so that 4096 functions do not each read it again: each IOMMU group's member
+ * list is read once, and a parent bridge read already is asked instead of its config space. */
+typedef struct DeviceLoadCache {
+        const Device *(*find)(void *userdata, const char *bdf);        /* a device read already, or NULL */
+        void *userdata;
+        struct {
+                int32_t group;
+                char **members;
+        } *groups;
+        size_t n_groups;
+} DeviceLoadCache;
+void device_load_cache_done(DeviceLoadCache *c);
+int device_load_cached(const char *sysfs_root, PciAccess *pci, const PtAddress *address, DeviceLoadCache *cache,
+                       Device **ret);
+
 int device_load(const char *sysfs_root, PciAccess *pci, const PtAddress *address, const Device *previous,
                 Device **ret);
 Device *device_free(Device *d);

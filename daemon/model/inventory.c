@@ -70,6 +70,11 @@ Device *inventory_take(Inventory *inv, const PtAddress *a) {
         return d;
 }
 
+/* A parent bridge read earlier in this enumeration (bridges have lower bus numbers than what is below them). */
+static const Device *find_loaded(void *userdata, const char *bdf) {
+        return inventory_find_bdf(userdata, bdf);
+}
+
 int inventory_enumerate(Inventory *inv, const char *sysfs_root, PciAccess *pci) {
         _cleanup_free_ PtAddress *addrs = NULL;
         size_t n = 0;
@@ -79,9 +84,10 @@ int inventory_enumerate(Inventory *inv, const char *sysfs_root, PciAccess *pci) 
         if (r < 0)
                 return log_error_errno(r, "Failed to enumerate PCI devices under %s: %m", sysfs_root);
         inventory_done(inv);
+        DeviceLoadCache cache = { .find = find_loaded, .userdata = inv };
         for (size_t i = 0; i < n; i++) {
                 Device *d;
-                r = device_load(sysfs_root, pci, &addrs[i], NULL, &d);
+                r = device_load_cached(sysfs_root, pci, &addrs[i], &cache, &d);
                 if (r == -ENODEV)
                         continue; /* gone between the scan and the load */
                 if (r < 0) {
@@ -92,9 +98,12 @@ int inventory_enumerate(Inventory *inv, const char *sysfs_root, PciAccess *pci) 
                 r = inventory_insert(inv, d);
                 if (r < 0) {
                         device_free(d);
-                        if (r != -EEXIST)
+                        if (r != -EEXIST) {
+                                device_load_cache_done(&cache);
                                 return r;
+                        }
                 }
         }
+        device_load_cache_done(&cache);
         return 0;
 }
