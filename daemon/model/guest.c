@@ -10,12 +10,30 @@
 #include "passthru/pt-names.h"
 #include "pt-util.h"
 
+static int cmp_index(const void *x, const void *y, void *userdata) {
+        const Assignments *as = userdata;
+        return strcmp(as->items[*(const size_t *) x].stored.address, as->items[*(const size_t *) y].stored.address);
+}
+
+/* After any change to items: the address index again (a host may have a thousand guests, looked up per call). */
+static int reindex(Assignments *as) {
+        size_t *idx = realloc(as->by_address, (as->n ? as->n : 1) * sizeof(size_t));
+        if (!idx)
+                return -ENOMEM;
+        as->by_address = idx;
+        for (size_t i = 0; i < as->n; i++)
+                idx[i] = i;
+        qsort_r(idx, as->n, sizeof(size_t), cmp_index, as);
+        return 0;
+}
+
 void assignments_done(Assignments *as) {
         for (size_t i = 0; i < as->n; i++) {
                 stored_assignment_done(&as->items[i].stored);
                 free(as->items[i].problem);
         }
         free(as->items);
+        free(as->by_address);
         *as = (Assignments) {};
 }
 
@@ -37,13 +55,22 @@ int assignments_load(Assignments *as, Store *store) {
                 as->items[i].stored = list[i]; /* takes ownership */
         as->n = n;
         free(list);
-        return 0;
+        return reindex(as);
 }
 
 Assignment *assignments_find(const Assignments *as, const char *bdf) {
-        for (size_t i = 0; i < as->n; i++)
-                if (streq(as->items[i].stored.address, bdf))
-                        return &as->items[i];
+        size_t lo = 0, hi = as->by_address ? as->n : 0;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                Assignment *a = &as->items[as->by_address[mid]];
+                int c = strcmp(a->stored.address, bdf);
+                if (c == 0)
+                        return a;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
         return NULL;
 }
 
@@ -101,7 +128,7 @@ int assignments_add(Assignments *as, const StoredAssignment *a) {
                 return -ENOMEM;
         }
         as->n++;
-        return 0;
+        return reindex(as);
 }
 
 void assignments_remove(Assignments *as, const char *bdf) {
@@ -111,6 +138,7 @@ void assignments_remove(Assignments *as, const char *bdf) {
                         free(as->items[i].problem);
                         memmove(&as->items[i], &as->items[i + 1], (as->n - i - 1) * sizeof(Assignment));
                         as->n--;
+                        (void) reindex(as); /* shrinking: the index array is big enough */
                         return;
                 }
 }

@@ -15,8 +15,9 @@ typedef struct Assignment {
 
 /* Every assignment, sorted by guest then address. Guests exist through their assignments. */
 typedef struct Assignments {
-        Assignment *items;
+        Assignment *items;      /* sorted by guest, then address */
         size_t n;
+        size_t *by_address;     /* items' indices sorted by address: a lookup by address is a binary search */
 } Assignments;
 
 void assignments_done(Assignments *as);

@@ -133,40 +133,64 @@ static char *facts_of(const Model *m, const char *bdf) {
         return s;
 }
 
-static int facts_add(Facts *f, const Model *m, const char *bdf) {
-        if (pt_strv_contains(f->addresses, bdf))
-                return 0;
-        if (pt_strv_push(&f->addresses, strdup(bdf)) < 0 || pt_strv_push(&f->values, facts_of(m, bdf)) < 0)
-                return -ENOMEM;
-        return 0;
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Every address with an assignment or a record, sorted, each once (a host may have a thousand). */
+static char **facts_addresses(const Model *m) {
+        _cleanup_strv_free_ char **records = NULL;
+        if (records_addresses(&m->records, &records) < 0)
+                return NULL;
+        size_t nr = pt_strv_length(records), n = 0;
+        char **all = calloc(m->assignments.n + nr + 1, sizeof(char *));
+        if (!all)
+                return NULL;
+        for (size_t i = 0; i < m->assignments.n; i++)
+                all[n++] = m->assignments.items[i].stored.address;
+        for (size_t i = 0; i < nr; i++)
+                all[n++] = records[i];
+        qsort(all, n, sizeof(char *), cmp_str);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (k == 0 || !streq(all[k - 1], all[i]))
+                        all[k++] = all[i];
+        for (size_t i = 0; i < k; i++)
+                if (!(all[i] = strdup(all[i]))) {
+                        all[i] = NULL;
+                        pt_strv_free(all);
+                        return NULL;
+                }
+        all[k] = NULL;
+        return all;
 }
 
 static void facts_begin(Facts *f, const Model *m) {
-        *f = (Facts) {};
-        _cleanup_strv_free_ char **l = NULL;
-        (void) records_addresses(&m->records, &l);
-        for (size_t i = 0; i < m->assignments.n; i++)
-                (void) facts_add(f, m, m->assignments.items[i].stored.address);
-        for (char **a = l; a && *a; a++)
-                (void) facts_add(f, m, *a);
+        *f = (Facts) { .addresses = facts_addresses(m) };
+        size_t n = pt_strv_length(f->addresses);
+        f->values = calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; f->values && i < n; i++)
+                f->values[i] = facts_of(m, f->addresses[i]);
 }
 
+/* Every device whose derived facts differ from before hears of it, including those that gained or lost a
+ * record or assignment. */
 static void facts_end(Facts *f, Model *m) {
         static const char *const props[] = { "Guest", "AssignmentProblem", "State", NULL };
-        _cleanup_strv_free_ char **l = NULL;
-        (void) records_addresses(&m->records, &l);
-        for (size_t i = 0; i < m->assignments.n; i++)
-                (void) pt_strv_push(&l, strdup(m->assignments.items[i].stored.address));
-        for (char **a = l; a && *a; a++)
-                if (!pt_strv_contains(f->addresses, *a)) {
-                        (void) pt_strv_push(&f->addresses, strdup(*a));
-                        (void) pt_strv_push(&f->values, strdup(""));
-                }
-        for (size_t i = 0; f->addresses && f->addresses[i]; i++) {
-                Device *d = inventory_find_bdf(&m->inventory, f->addresses[i]);
-                _cleanup_free_ char *now = facts_of(m, f->addresses[i]);
-                if (d && now && (!f->values || !f->values[i] || !streq(now, f->values[i])) && m->notify.device_changed)
+        _cleanup_strv_free_ char **now = facts_addresses(m);
+        size_t nb = pt_strv_length(f->addresses), nn = pt_strv_length(now), i = 0, k = 0;
+        while (i < nb || k < nn) {
+                int c = i >= nb ? 1 : k >= nn ? -1 : strcmp(f->addresses[i], now[k]);
+                const char *bdf = c <= 0 ? f->addresses[i] : now[k];
+                const char *before = c <= 0 && f->values ? f->values[i] : "";
+                Device *d = inventory_find_bdf(&m->inventory, bdf);
+                _cleanup_free_ char *after = d ? facts_of(m, bdf) : NULL;
+                if (d && after && (!before || !streq(after, before)) && m->notify.device_changed)
                         m->notify.device_changed(d, props, m->notify.userdata);
+                if (c <= 0)
+                        i++;
+                if (c >= 0)
+                        k++;
         }
         pt_strv_free(f->addresses);
         pt_strv_free(f->values);
