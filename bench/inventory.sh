@@ -16,23 +16,8 @@ T=$(mktemp -d /tmp/passthru-bench.XXXXXX)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$T"' EXIT
 
-# 128 root ports on bus 0, each with 31 endpoints on its own bus: 4096 functions in all.
-{
-	echo "driver pcieport class=060400"
-	echo "driver igb ids=8086:1521"
-	bus=1
-	for slot in $(seq 1 16); do
-		for fn in 0 1 2 3 4 5 6 7; do
-			port=$(printf '0000:00:%02x.%x' "$slot" "$fn")
-			echo "device $port id=8086:2940 class=060400 pcie=root-port mf group=$bus driver=pcieport"
-			for dev in $(seq 0 30); do
-				printf 'device 0000:%02x:%02x.0 id=8086:1521 class=020000 parent=%s pcie=endpoint flr pm group=%d driver=igb\n' \
-					"$bus" "$dev" "$port" "$bus"
-			done
-			bus=$((bus + 1))
-		done
-	done
-} > "$T/big.topo"
+. "$top/bench/lib.sh"
+topology_4096 per-port > "$T/big.topo"
 mkdir -p "$T/sys"
 "$B/tests/fakekernel" --topology "$T/big.topo" --backing "$T/sys" --render-only
 count=$(ls "$T/sys/bus/pci/devices" | wc -l)

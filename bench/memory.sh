@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/memory: passthrud's anonymous memory at idle (Anonymous: in /proc/PID/smaps_rollup) on the 19-device
-# standard topology and on a 4096-function tree (bench/inventory's), and the growth per added function.
+# standard topology and on bench/inventory's 4096-function tree (bench/lib.sh), and the growth per added function.
 # Run as root (private namespaces). BUILD=<meson build dir> (default build).
 set -eu
 cd "$(dirname "$0")/.."
@@ -12,22 +12,8 @@ fi
 T=$(mktemp -d /tmp/passthru-bench.XXXXXX)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$T"' EXIT
-{
-	echo "driver pcieport class=060400"
-	echo "driver igb ids=8086:1521"
-	bus=1
-	for slot in $(seq 1 16); do
-		for fn in 0 1 2 3 4 5 6 7; do
-			port=$(printf '0000:00:%02x.%x' "$slot" "$fn")
-			echo "device $port id=8086:2940 class=060400 pcie=root-port mf group=$bus driver=pcieport"
-			for dev in $(seq 0 30); do
-				printf 'device 0000:%02x:%02x.0 id=8086:1521 class=020000 parent=%s pcie=endpoint flr pm group=%d driver=igb\n' \
-					"$bus" "$dev" "$port" "$bus"
-			done
-			bus=$((bus + 1))
-		done
-	done
-} > "$T/big.topo"
+. "$top/bench/lib.sh"
+topology_4096 per-port > "$T/big.topo"
 dbus-daemon --config-file="$top/tests/data/test-bus.conf" --address="unix:path=$T/bus" --nofork --nopidfile 2>/dev/null &
 pids="$pids $!"
 while [ ! -S "$T/bus" ]; do sleep 0.05; done

@@ -26,28 +26,14 @@ cleanup() {
 trap cleanup EXIT
 mount -t tmpfs -o size=512m tmpfs "$T"
 
-# 128 root ports, each with 31 igb functions (each in an IOMMU group of its own, so that each can be a guest's
-# alone), and one NVMe (the measured device) on its own port.
+# bench/lib.sh's 4096 functions, each in an IOMMU group of its own, and one NVMe (the measured device) on its own
+# port.
+. "$top/bench/lib.sh"
 {
+	topology_4096 per-function
 	echo "iommu dmar0 DMAR"
-	echo "driver pcieport class=060400"
-	echo "driver igb ids=8086:1521"
 	echo "driver nvme class=010802"
 	echo "driver vfio-pci"
-	bus=1
-	group=1000
-	for slot in $(seq 1 16); do
-		for fn in 0 1 2 3 4 5 6 7; do
-			port=$(printf '0000:00:%02x.%x' "$slot" "$fn")
-			echo "device $port id=8086:2940 class=060400 pcie=root-port mf acs group=$bus driver=pcieport"
-			for dev in $(seq 0 30); do
-				printf 'device 0000:%02x:%02x.0 id=8086:1521 class=020000 parent=%s pcie=endpoint flr pm group=%d driver=igb\n' \
-					"$bus" "$dev" "$port" "$group"
-				group=$((group + 1))
-			done
-			bus=$((bus + 1))
-		done
-	done
 	echo "device 0000:00:1f.0 id=8086:2940 class=060400 pcie=root-port acs group=900 driver=pcieport"
 	echo "device 0000:f0:00.0 id=144d:a808 class=010802 parent=0000:00:1f.0 pcie=endpoint flr pm group=901 driver=nvme"
 } > "$T/big.topo"
