@@ -344,13 +344,17 @@ static int load(const char *root, PciAccess *pci, const PtAddress *address, cons
         if ((r = pt_strv_split(strempty(reset), " ", &d->reset_methods)) < 0)
                 return r;
 
+        /* What config space shows whole (4 KiB) settles whether there is SR-IOV to ask the kernel about: without
+         * the capability the attributes cannot exist and are not looked for. (Whether this is a VF is the physfn
+         * link's to say: emulated VFs do not all read vendor 0xffff as the spec has it.) */
+        bool whole = config_len >= 4096 && !cfg.off_bus;
         _cleanup_free_ char *total = sysfs_device_attr(d->bdf, "sriov_totalvfs"),
                             *num = sysfs_device_attr(d->bdf, "sriov_numvfs");
-        if (total && sysfs_read_u64(root, total, &v) >= 0)
+        if ((!whole || cfg.has_sriov) && total && sysfs_read_u64(root, total, &v) >= 0)
                 d->sriov_total_vfs = (uint32_t) v;
         else if (cfg.has_sriov)
                 d->sriov_total_vfs = cfg.sriov_total_vfs;
-        if (num && sysfs_read_u64(root, num, &v) >= 0)
+        if ((!whole || cfg.has_sriov) && num && sysfs_read_u64(root, num, &v) >= 0)
                 d->sriov_num_vfs = (uint32_t) v;
         if ((r = read_link(root, d->bdf, "physfn", &d->physical_function)) < 0)
                 return r;
