@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The inventory's reading of one function from a sysfs tree written here by hand: what an older kernel or a
- * snapshot leaves out is read from config space, names come from pci.ids only, and a CardBus bridge counts as a
- * conventional PCI parent. */
+ * snapshot leaves out is read from config space, names come from pci.ids only, a CardBus bridge counts as a
+ * conventional PCI parent, the uevent text is read for IDs and driver, and a threaded enumeration reads as a
+ * device-by-device one does. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "device.h"
+#include "inventory.h"
 #include "passthru/pt-macros.h"
 #include "pci-access.h"
 
@@ -170,10 +172,127 @@ static void test_cardbus_parent(void) {
         tree_done(&t);
 }
 
+/* The kernel's uevent text: IDs, class, driver and modalias; what it lacks or garbles is left unset. */
+static void test_uevent_parse(void) {
+        char text[] = "DRIVER=e1000e\nPCI_CLASS=20000\nPCI_ID=8086:10D3\nPCI_SUBSYS_ID=8086:A01F\n"
+                      "PCI_SLOT_NAME=0000:00:19.0\nMODALIAS=pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00";
+        DeviceUevent ev;
+        device_uevent_parse(text, &ev);
+        g_assert_true(ev.parsed && ev.has_id && ev.has_subsys_id && ev.has_class);
+        g_assert_cmphex(ev.vendor_id, ==, 0x8086);
+        g_assert_cmphex(ev.device_id, ==, 0x10d3);
+        g_assert_cmphex(ev.subsystem_id, ==, 0xa01f);
+        g_assert_cmphex(ev.class_code, ==, 0x020000);
+        g_assert_cmpstr(ev.driver, ==, "e1000e");
+        g_assert_cmpstr(ev.modalias, ==, "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00");
+
+        char unbound[] = "PCI_CLASS=20000\nPCI_ID=8086:10D3x\nPCI_SUBSYS_ID=zz\n";
+        device_uevent_parse(unbound, &ev);
+        g_assert_true(ev.parsed && ev.has_class);
+        g_assert_false(ev.has_id || ev.has_subsys_id);
+        g_assert_null(ev.driver);
+        g_assert_null(ev.modalias);
+}
+
+/* Where the kernel writes a uevent attribute, IDs and driver come from it (one read), not from the others. */
+static void test_uevent_read(void) {
+        Tree t = {};
+        tree_init(&t);
+        uint8_t c[64] = {};
+        put16(c, 0, 0xffff); /* a VF's config space: the IDs are the kernel's to say */
+        put16(c, 2, 0xffff);
+        c[0x0b] = 0x02;
+        add(&t, "pci0000:00/0000:00:19.0", c, sizeof(c), "uevent",
+            "DRIVER=ixgbevf\nPCI_CLASS=20000\nPCI_ID=8086:10ED\nPCI_SUBSYS_ID=8086:7B11\n"
+            "MODALIAS=pci:v00008086d000010EDsv00008086sd00007B11bc02sc00i00\n", NULL);
+        _cleanup_(device_freep) Device *d = load(&t, "0000:00:19.0");
+        g_assert_cmphex(d->vendor_id, ==, 0x8086);
+        g_assert_cmphex(d->device_id, ==, 0x10ed);
+        g_assert_cmphex(d->subsystem_id, ==, 0x7b11);
+        g_assert_cmpstr(d->driver, ==, "ixgbevf");
+        g_assert_cmpstr(d->modalias, ==, "pci:v00008086d000010EDsv00008086sd00007B11bc02sc00i00");
+        tree_done(&t);
+}
+
+static void link_group(Tree *t, const char *path, int group) {
+        g_autofree char *bdf = g_path_get_basename(path);
+        g_autofree char *gdir = g_strdup_printf("%s/kernel/iommu_groups/%d/devices", t->root, group);
+        g_assert_cmpint(g_mkdir_with_parents(gdir, 0755), ==, 0);
+        g_autofree char *member = g_build_filename(gdir, bdf, NULL);
+        g_autofree char *target = g_build_filename("../../../../devices", path, NULL);
+        g_assert_cmpint(symlink(target, member), ==, 0);
+        g_autofree char *link = g_build_filename(t->root, "devices", path, "iommu_group", NULL);
+        g_autofree char *gtarget = g_strdup_printf("../../../kernel/iommu_groups/%d", group);
+        g_assert_cmpint(symlink(gtarget, link), ==, 0);
+}
+
+/* An enumeration of hundreds of functions reads them on several threads: each device comes out as a read of it
+ * alone would have it, with its group's members and its parent's kind. */
+static void test_enumerate_parallel(void) {
+        Tree t = {};
+        tree_init(&t);
+        uint8_t cardbus[256] = {}, port[256] = {}, fn[64] = {};
+        put16(cardbus, 0, 0x1180);
+        put16(cardbus, 2, 0x0476);
+        cardbus[0x0b] = 0x06;
+        cardbus[0x0a] = 0x07;
+        cardbus[0x0e] = 0x02;
+        put16(port, 0, 0x8086);
+        put16(port, 2, 0x1e10);
+        port[0x06] = 0x10;
+        port[0x0b] = 0x06;
+        port[0x0a] = 0x04;
+        port[0x0e] = 0x01;
+        port[0x34] = 0x40;
+        port[0x40] = 0x10;
+        put16(port, 0x42, 0x0042);
+        put16(fn, 0, 0x8086);
+        put16(fn, 2, 0x10d3);
+        fn[0x0b] = 0x02;
+        add(&t, "pci0000:00/0000:00:0f.0", cardbus, sizeof(cardbus), NULL);
+        add(&t, "pci0000:00/0000:00:1c.0", port, sizeof(port), NULL);
+        link_group(&t, "pci0000:00/0000:00:0f.0", 1000);
+        link_group(&t, "pci0000:00/0000:00:1c.0", 1001);
+        size_t n = 2;
+        for (int bus = 2; bus <= 3; bus++)
+                for (int slot = 0; slot < 32; slot++)
+                        for (int f = 0; f < 5; f++, n++) {
+                                g_autofree char *path = g_strdup_printf("pci0000:00/0000:00:%s/0000:%02x:%02x.%d",
+                                                                        bus == 2 ? "0f.0" : "1c.0", bus, slot, f);
+                                add(&t, path, fn, sizeof(fn), "driver_override", f == 4 ? "vfio-pci\n" : "(null)\n",
+                                    NULL);
+                                link_group(&t, path, bus * 100 + slot); /* a slot's functions share a group */
+                        }
+        g_assert_cmpint(pci_access_new(t.root, "/usr/share/misc/pci.ids", false, &t.pci), ==, 0);
+        Inventory inv = {};
+        g_assert_cmpint(inventory_enumerate(&inv, t.root, t.pci), ==, 0);
+        g_assert_cmpuint(inv.n, ==, n);
+        for (size_t i = 0; i < inv.n; i++) {
+                const Device *d = inv.devices[i];
+                _cleanup_(device_freep) Device *alone = load(&t, d->bdf);
+                g_assert_cmpstr(d->bdf, ==, alone->bdf);
+                g_assert_cmpint(d->iommu_group, ==, alone->iommu_group);
+                g_assert_cmpuint(g_strv_length(d->iommu_group_members), ==, d->address.bus >= 2 ? 5 : 1);
+                for (size_t k = 0; alone->iommu_group_members[k]; k++)
+                        g_assert_cmpstr(d->iommu_group_members[k], ==, alone->iommu_group_members[k]);
+                g_assert_cmpstr(d->parent_bridge, ==, alone->parent_bridge);
+                g_assert_cmpint(d->parent_conventional, ==, alone->parent_conventional);
+                g_assert_cmpint(d->parent_conventional, ==, d->address.bus == 2);
+                g_assert_cmpstr(d->device_name, ==, alone->device_name);
+                g_assert_cmpstr(d->class_name, ==, alone->class_name);
+                g_assert_cmpstr(d->driver_override, ==, alone->driver_override);
+        }
+        inventory_done(&inv);
+        tree_done(&t);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/device/missing-attributes", test_missing_attributes);
         g_test_add_func("/device/names", test_names);
         g_test_add_func("/device/cardbus-parent", test_cardbus_parent);
+        g_test_add_func("/device/uevent-parse", test_uevent_parse);
+        g_test_add_func("/device/uevent-read", test_uevent_read);
+        g_test_add_func("/device/enumerate-parallel", test_enumerate_parallel);
         return g_test_run();
 }

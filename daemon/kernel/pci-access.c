@@ -74,33 +74,6 @@ static void do_init_and_scan(void *p) {
         pci_scan_bus(p);
 }
 
-struct get_dev_args {
-        struct pci_access *pacc;
-        const PtAddress *addr;
-        struct pci_dev *result;
-};
-
-static void do_get_dev(void *p) {
-        struct get_dev_args *a = p;
-        a->result = pci_get_dev(a->pacc, (int) a->addr->domain, a->addr->bus, a->addr->slot, a->addr->function);
-}
-
-struct read_args {
-        struct pci_dev *dev;
-        uint8_t *buf;
-        int len;
-        int ok;
-};
-
-static void do_read_block(void *p) {
-        struct read_args *a = p;
-        a->ok = pci_read_block(a->dev, 0, a->buf, a->len);
-}
-
-static void do_free_dev(void *p) {
-        pci_free_dev(p);
-}
-
 struct lookup_args {
         struct pci_access *pacc;
         char *buf;
@@ -192,31 +165,6 @@ int pci_access_scan(PciAccess *a, PtAddress **ret, size_t *n) {
         *ret = TAKE_PTR(list);
         *n = count;
         return 0;
-}
-
-int pci_access_read_config(PciAccess *a, const PtAddress *addr, uint8_t *buf, size_t size, size_t *len) {
-        static const size_t sizes[] = { 4096, 256, 64 };
-        struct get_dev_args g = { .pacc = a->pacc, .addr = addr };
-        int r;
-
-        r = guarded(do_get_dev, &g);
-        if (r < 0 || !g.result)
-                return r < 0 ? r : -ENOMEM;
-        r = -EIO;
-        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
-                struct read_args ra = { .dev = g.result, .buf = buf, .len = (int) sizes[i] };
-                if (sizes[i] > size)
-                        continue;
-                if (guarded(do_read_block, &ra) < 0)
-                        break;
-                if (ra.ok) {
-                        *len = sizes[i];
-                        r = 0;
-                        break;
-                }
-        }
-        (void) guarded(do_free_dev, g.result);
-        return r;
 }
 
 static char *lookup(PciAccess *a, int flags, int a1, int a2, int a3, int a4) {

@@ -20,9 +20,6 @@ static inline void pci_access_freep(PciAccess **a) {
 /* Every function the bus shows, sorted. */
 int pci_access_scan(PciAccess *a, PtAddress **ret, size_t *n);
 
-/* Reads as much of the config space as the device exposes (64, 256 or 4096 bytes); *len is what was read. */
-int pci_access_read_config(PciAccess *a, const PtAddress *addr, uint8_t *buf, size_t size, size_t *len);
-
 /* Names from pci.ids; each returns NULL when the database does not know the ID. */
 char *pci_access_vendor_name(PciAccess *a, uint16_t vendor);
 char *pci_access_device_name(PciAccess *a, uint16_t vendor, uint16_t device);

@@ -25,15 +25,11 @@ char *sysfs_device_attr(const char *bdf, const char *attr) {
         return p;
 }
 
-int sysfs_read_string(const char *root, const char *relpath, char **ret) {
-        _cleanup_free_ char *path = pt_path_join(root, relpath);
-        _cleanup_close_ int fd = -EBADF;
+int sysfs_read_string_at(int dirfd, const char *name, char **ret) {
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
         char buf[4096];
         ssize_t n;
 
-        if (!path)
-                return -ENOMEM;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         n = read(fd, buf, sizeof(buf) - 1);
@@ -46,12 +42,15 @@ int sysfs_read_string(const char *root, const char *relpath, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int sysfs_read_u64(const char *root, const char *relpath, uint64_t *ret) {
-        _cleanup_free_ char *s = NULL;
+int sysfs_read_string(const char *root, const char *relpath, char **ret) {
+        _cleanup_free_ char *path = pt_path_join(root, relpath);
+        if (!path)
+                return -ENOMEM;
+        return sysfs_read_string_at(AT_FDCWD, path, ret);
+}
+
+static int parse_u64(const char *s, uint64_t *ret) {
         char *end;
-        int r = sysfs_read_string(root, relpath, &s);
-        if (r < 0)
-                return r;
         errno = 0;
         unsigned long long v = strtoull(s, &end, 0);
         if (errno || end == s || *end)
@@ -60,19 +59,68 @@ int sysfs_read_u64(const char *root, const char *relpath, uint64_t *ret) {
         return 0;
 }
 
-int sysfs_read_link_basename(const char *root, const char *relpath, char **ret) {
-        _cleanup_free_ char *path = pt_path_join(root, relpath);
-        char buf[4096];
+int sysfs_read_u64_at(int dirfd, const char *name, uint64_t *ret) {
+        _cleanup_free_ char *s = NULL;
+        int r = sysfs_read_string_at(dirfd, name, &s);
+        return r < 0 ? r : parse_u64(s, ret);
+}
 
-        if (!path)
-                return -ENOMEM;
-        ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+int sysfs_read_u64(const char *root, const char *relpath, uint64_t *ret) {
+        _cleanup_free_ char *s = NULL;
+        int r = sysfs_read_string(root, relpath, &s);
+        return r < 0 ? r : parse_u64(s, ret);
+}
+
+int sysfs_read_link_basename_at(int dirfd, const char *name, char **ret) {
+        char buf[4096];
+        ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
         if (n < 0)
                 return -errno;
         buf[n] = 0;
         const char *base = strrchr(buf, '/');
         *ret = strdup(base ? base + 1 : buf);
         return *ret ? 0 : -ENOMEM;
+}
+
+int sysfs_read_link_basename(const char *root, const char *relpath, char **ret) {
+        _cleanup_free_ char *path = pt_path_join(root, relpath);
+        if (!path)
+                return -ENOMEM;
+        return sysfs_read_link_basename_at(AT_FDCWD, path, ret);
+}
+
+int sysfs_device_open(const char *root, const char *bdf) {
+        _cleanup_free_ char *rel = sysfs_device_attr(bdf, NULL), *path = rel ? pt_path_join(root, rel) : NULL;
+        if (!path)
+                return -ENOMEM;
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ENODEV : -errno;
+        return fd;
+}
+
+int sysfs_read_config_at(int dirfd, uint8_t *buf, size_t size, size_t *ret_len) {
+        _cleanup_close_ int fd = openat(dirfd, "config", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* The kernel answers with what the device has (64 bytes for an unprivileged reader, 256 for
+         * conventional PCI, 4096 with extended config space); a short read is that size, not an error. */
+        size_t len = 0;
+        while (len < size) {
+                ssize_t n = pread(fd, buf + len, size - len, (off_t) len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        if (len == 0)
+                return -EIO;
+        *ret_len = len;
+        return 0;
 }
 
 int sysfs_list_dir(const char *root, const char *relpath, char ***ret) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
@@ -64,34 +65,68 @@ Device *device_free(Device *d) {
         free(d->physical_function);
         pt_strv_free(d->virtual_functions);
         free(d->serial);
+        free(d->modalias);
         free(d);
         return NULL;
+}
+
+/* PCI_ID=8086:10D3, PCI_SUBSYS_ID=, PCI_CLASS=20000 (hex), DRIVER=, MODALIAS=: pci_uevent() and dev_uevent()'s
+ * lines. The strings point into 'text', which the caller keeps. */
+void device_uevent_parse(char *text, DeviceUevent *ret) {
+        *ret = (DeviceUevent) { .parsed = true };
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                char *eq = strchr(line, '=');
+                if (!eq)
+                        continue;
+                *eq = 0;
+                const char *key = line, *value = eq + 1;
+                unsigned a, b;
+                char tail;
+                if (streq(key, "PCI_ID") && sscanf(value, "%4x:%4x%c", &a, &b, &tail) == 2) {
+                        ret->vendor_id = (uint16_t) a;
+                        ret->device_id = (uint16_t) b;
+                        ret->has_id = true;
+                } else if (streq(key, "PCI_SUBSYS_ID") && sscanf(value, "%4x:%4x%c", &a, &b, &tail) == 2) {
+                        ret->subsystem_vendor_id = (uint16_t) a;
+                        ret->subsystem_id = (uint16_t) b;
+                        ret->has_subsys_id = true;
+                } else if (streq(key, "PCI_CLASS") && sscanf(value, "%6x%c", &a, &tail) == 1) {
+                        ret->class_code = a;
+                        ret->has_class = true;
+                } else if (streq(key, "DRIVER") && *value)
+                        ret->driver = value;
+                else if (streq(key, "MODALIAS"))
+                        ret->modalias = value;
+        }
 }
 
 static char *or_empty(char *s) {
         return s ? s : strdup("");
 }
 
-static uint16_t read_id(const char *root, const char *bdf, const char *attr, uint16_t fallback) {
-        _cleanup_free_ char *p = sysfs_device_attr(bdf, attr);
+static uint16_t read_id(int dirfd, const char *attr, uint16_t fallback) {
         uint64_t v;
-        return p && sysfs_read_u64(root, p, &v) >= 0 ? (uint16_t) v : fallback;
+        return sysfs_read_u64_at(dirfd, attr, &v) >= 0 ? (uint16_t) v : fallback;
 }
 
-static int read_optional_string(const char *root, const char *bdf, const char *attr, char **ret) {
-        _cleanup_free_ char *p = sysfs_device_attr(bdf, attr);
-        if (!p)
-                return -ENOMEM;
-        if (sysfs_read_string(root, p, ret) < 0)
+/* An attribute the kernel may not have: NULL then. */
+static int read_optional_string(int dirfd, const char *attr, char **ret) {
+        int r = sysfs_read_string_at(dirfd, attr, ret);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
                 *ret = NULL;
         return 0;
 }
 
-static int read_link(const char *root, const char *bdf, const char *attr, char **ret) {
-        _cleanup_free_ char *p = sysfs_device_attr(bdf, attr);
-        if (!p)
-                return -ENOMEM;
-        if (sysfs_read_link_basename(root, p, ret) < 0)
+static int read_link(int dirfd, const char *attr, char **ret) {
+        int r = sysfs_read_link_basename_at(dirfd, attr, ret);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
                 *ret = NULL;
         return 0;
 }
@@ -124,59 +159,93 @@ static char *read_parent_bridge(const char *root, const char *bdf) {
         return strdup(parent);
 }
 
-static int read_iommu_group(const char *root, const char *bdf, DeviceLoadCache *cache, int32_t *ret_group,
+static int list_group(const char *root, int32_t group, char ***ret) {
+        _cleanup_free_ char *dir = NULL;
+        if (asprintf(&dir, "kernel/iommu_groups/%d/devices", group) < 0)
+                return -ENOMEM;
+        return sysfs_list_dir(root, dir, ret);
+}
+
+/* Open addressing by group number: 4096 functions in as many groups look each up in constant time. */
+static DeviceLoadGroup *cache_slot(DeviceLoadCache *c, int32_t group) {
+        size_t mask = c->n_slots - 1;
+        for (size_t i = ((size_t) group * 2654435761u) & mask;; i = (i + 1) & mask)
+                if (!c->slots[i].members || c->slots[i].group == group)
+                        return &c->slots[i];
+}
+
+static int cache_grow(DeviceLoadCache *c) {
+        size_t want = c->n_slots ? c->n_slots * 2 : 256;
+        DeviceLoadGroup *old = c->slots;
+        size_t n_old = c->n_slots;
+        c->slots = calloc(want, sizeof(*c->slots));
+        if (!c->slots) {
+                c->slots = old;
+                return -ENOMEM;
+        }
+        c->n_slots = want;
+        for (size_t i = 0; i < n_old; i++)
+                if (old[i].members)
+                        *cache_slot(c, old[i].group) = old[i];
+        free(old);
+        return 0;
+}
+
+/* Called with the cache's lock held: each group's member list is read once per enumeration. */
+static int cached_group_members(const char *root, DeviceLoadCache *c, int32_t group, char ***ret_members) {
+        if ((c->n_groups + 1) * 2 > c->n_slots && cache_grow(c) < 0)
+                return -ENOMEM;
+        DeviceLoadGroup *slot = cache_slot(c, group);
+        if (!slot->members) {
+                char **members = NULL;
+                if (list_group(root, group, &members) < 0)
+                        return 0; /* no list to keep: the device alone, as without a cache */
+                *slot = (DeviceLoadGroup) { group, members };
+                c->n_groups++;
+        }
+        char **copy = pt_strv_copy(slot->members);
+        if (!copy)
+                return -ENOMEM;
+        pt_strv_free(*ret_members);
+        *ret_members = copy;
+        return 0;
+}
+
+static int read_iommu_group(const char *root, int dirfd, DeviceLoadCache *cache, int32_t *ret_group,
                             char ***ret_members) {
-        _cleanup_free_ char *group = NULL, *dir = NULL;
+        _cleanup_free_ char *group = NULL;
         char *end;
 
         *ret_group = -1;
         *ret_members = calloc(1, sizeof(char *));
         if (!*ret_members)
                 return -ENOMEM;
-        if (read_link(root, bdf, "iommu_group", &group) < 0 || !group)
+        if (read_link(dirfd, "iommu_group", &group) < 0 || !group)
                 return 0;
         long g = strtol(group, &end, 10);
         if (*end || g < 0)
                 return 0;
         *ret_group = (int32_t) g;
-        for (size_t i = 0; cache && i < cache->n_groups; i++)
-                if (cache->groups[i].group == *ret_group) {
-                        char **copy = pt_strv_copy(cache->groups[i].members);
-                        if (!copy)
-                                return -ENOMEM;
+        if (!cache) {
+                char **members = NULL;
+                if (list_group(root, *ret_group, &members) >= 0) {
                         pt_strv_free(*ret_members);
-                        *ret_members = copy;
-                        return 0;
+                        *ret_members = members;
                 }
-        if (asprintf(&dir, "kernel/iommu_groups/%ld/devices", g) < 0)
-                return -ENOMEM;
-        char **members = NULL;
-        if (sysfs_list_dir(root, dir, &members) >= 0) {
-                pt_strv_free(*ret_members);
-                *ret_members = members;
-                if (cache) {
-                        char **copy = pt_strv_copy(members);
-                        typeof(cache->groups) grown = realloc(cache->groups, (cache->n_groups + 1) *
-                                                                               sizeof(*cache->groups));
-                        if (!copy || !grown) {
-                                pt_strv_free(copy);
-                                if (grown)
-                                        cache->groups = grown;
-                                return -ENOMEM;
-                        }
-                        cache->groups = grown;
-                        cache->groups[cache->n_groups++] = (typeof(*cache->groups)) { *ret_group, copy };
-                }
+                return 0;
         }
-        return 0;
+        pthread_mutex_lock(&cache->lock);
+        int r = cached_group_members(root, cache, *ret_group, ret_members);
+        pthread_mutex_unlock(&cache->lock);
+        return r;
 }
 
 void device_load_cache_done(DeviceLoadCache *c) {
-        for (size_t i = 0; i < c->n_groups; i++)
-                pt_strv_free(c->groups[i].members);
-        free(c->groups);
-        c->groups = NULL;
-        c->n_groups = 0;
+        for (size_t i = 0; i < c->n_slots; i++)
+                pt_strv_free(c->slots[i].members);
+        free(c->slots);
+        c->slots = NULL;
+        c->n_slots = c->n_groups = 0;
 }
 
 static int read_virtfns(const char *root, const char *bdf, char ***ret) {
@@ -223,7 +292,8 @@ static bool config_from_previous(const char *root, const Device *previous, PtPci
 static int load(const char *root, PciAccess *pci, const PtAddress *address, const Device *previous,
                 DeviceLoadCache *cache, Device **ret) {
         _cleanup_(device_freep) Device *d = calloc(1, sizeof(*d));
-        _cleanup_free_ char *devdir = NULL, *reset = NULL, *override = NULL;
+        _cleanup_free_ char *reset = NULL, *override = NULL;
+        _cleanup_close_ int dirfd = -EBADF;
         uint8_t config[4096];
         size_t config_len = 0;
         PtPciConfig cfg = {};
@@ -233,11 +303,15 @@ static int load(const char *root, PciAccess *pci, const PtAddress *address, cons
                 return -ENOMEM;
         d->address = *address;
         pt_address_format(address, d->bdf);
-        devdir = sysfs_device_attr(d->bdf, NULL);
-        if (!devdir)
-                return -ENOMEM;
-        if (!sysfs_exists(root, devdir))
-                return -ENODEV;
+        dirfd = sysfs_device_open(root, d->bdf);
+        if (dirfd < 0)
+                return dirfd;
+        /* The kernel's uevent text names IDs, class and driver in one read where six attributes would take six.
+         * Without it (an older snapshot) each comes from its own attribute. */
+        DeviceUevent ev = {};
+        _cleanup_free_ char *uevent = NULL;
+        if (sysfs_read_string_at(dirfd, "uevent", &uevent) >= 0)
+                device_uevent_parse(uevent, &ev);
         r = device_object_path(address, &d->object_path);
         if (r < 0)
                 return r;
@@ -245,7 +319,7 @@ static int load(const char *root, PciAccess *pci, const PtAddress *address, cons
         /* IDs as the kernel reports them (quirks applied); config space for what only it knows. */
         uint64_t v;
         bool kept = config_from_previous(root, previous, &cfg, d);
-        if (!kept && pci_access_read_config(pci, address, config, sizeof(config), &config_len) >= 0)
+        if (!kept && sysfs_read_config_at(dirfd, config, sizeof(config), &config_len) >= 0)
                 (void) pt_pci_config_parse(config, config_len, &cfg);
         d->off_bus = cfg.off_bus;
         if (kept) {
@@ -264,22 +338,23 @@ static int load(const char *root, PciAccess *pci, const PtAddress *address, cons
                 if (!d->vendor_name || !d->device_name || !d->subsystem_name || !d->class_name)
                         return -ENOMEM;
         } else {
-                d->vendor_id = read_id(root, d->bdf, "vendor", cfg.vendor_id);
-                d->device_id = read_id(root, d->bdf, "device", cfg.device_id);
                 /* Every attribute an older kernel (or a snapshot) may lack falls back to config space. */
-                d->subsystem_vendor_id = read_id(root, d->bdf, "subsystem_vendor", cfg.subsystem_vendor_id);
-                d->subsystem_id = read_id(root, d->bdf, "subsystem_device", cfg.subsystem_id);
-                _cleanup_free_ char *class_attr = sysfs_device_attr(d->bdf, "class"),
-                                    *rev_attr = sysfs_device_attr(d->bdf, "revision");
-                d->class_code = class_attr && sysfs_read_u64(root, class_attr, &v) >= 0 ? (uint32_t) v : cfg.class_code;
-                d->revision = rev_attr && sysfs_read_u64(root, rev_attr, &v) >= 0 ? (uint8_t) v : cfg.revision;
+                d->vendor_id = ev.has_id ? ev.vendor_id : read_id(dirfd, "vendor", cfg.vendor_id);
+                d->device_id = ev.has_id ? ev.device_id : read_id(dirfd, "device", cfg.device_id);
+                d->subsystem_vendor_id = ev.has_subsys_id ? ev.subsystem_vendor_id :
+                                         read_id(dirfd, "subsystem_vendor", cfg.subsystem_vendor_id);
+                d->subsystem_id = ev.has_subsys_id ? ev.subsystem_id :
+                                  read_id(dirfd, "subsystem_device", cfg.subsystem_id);
+                if (ev.has_class)
+                        d->class_code = ev.class_code;
+                else
+                        d->class_code = sysfs_read_u64_at(dirfd, "class", &v) >= 0 ? (uint32_t) v : cfg.class_code;
+                /* Not in the uevent text; the attribute, as a quirk may have changed it. */
+                d->revision = sysfs_read_u64_at(dirfd, "revision", &v) >= 0 ? (uint8_t) v : cfg.revision;
 
-                d->vendor_name = or_empty(pci_access_vendor_name(pci, d->vendor_id));
-                d->device_name = or_empty(pci_access_device_name(pci, d->vendor_id, d->device_id));
-                d->subsystem_name = or_empty(d->subsystem_vendor_id ?
-                                             pci_access_subsystem_name(pci, d->vendor_id, d->device_id,
-                                                                       d->subsystem_vendor_id, d->subsystem_id) : NULL);
-                d->class_name = or_empty(pci_access_class_name(pci, d->class_code));
+                /* An enumeration's workers leave names to the one thread that may use libpci. */
+                if (!cache && (r = device_load_names(d, pci)) < 0)
+                        return r;
         }
 
         d->header_type = cfg.header_type;
@@ -306,39 +381,30 @@ static int load(const char *root, PciAccess *pci, const PtAddress *address, cons
         }
         d->serial = or_empty(d->serial);
 
-        if ((r = read_link(root, d->bdf, "driver", &d->driver)) < 0)
+        if (ev.parsed)
+                d->driver = strdup(strempty(ev.driver));
+        else if ((r = read_link(dirfd, "driver", &d->driver)) < 0)
                 return r;
         d->driver = or_empty(d->driver);
-        if ((r = read_optional_string(root, d->bdf, "driver_override", &override)) < 0)
+        if (kept)
+                d->modalias = strdup(previous->modalias);
+        else
+                d->modalias = strdup(ev.modalias ? ev.modalias : "");
+        if ((r = read_optional_string(dirfd, "driver_override", &override)) < 0)
                 return r;
         d->driver_override = strdup(override && !streq(override, "(null)") ? override : "");
 
-        if ((r = read_iommu_group(root, d->bdf, cache, &d->iommu_group, &d->iommu_group_members)) < 0)
+        if ((r = read_iommu_group(root, dirfd, cache, &d->iommu_group, &d->iommu_group_members)) < 0)
                 return r;
 
         /* Where it sits changes only with a remove and an add. */
         d->parent_bridge = kept ? strdup(previous->parent_bridge) : read_parent_bridge(root, d->bdf);
-        const Device *parent = d->parent_bridge && !kept && cache && cache->find ?
-                               cache->find(cache->userdata, d->parent_bridge) : NULL;
-        if (parent)
-                d->parent_conventional = parent->header_type == 2 ||
-                                         (parent->header_type == 1 && (!parent->is_pcie ||
-                                                                       streq(parent->pcie_type, "pcie-to-pci-bridge")));
-        else if (d->parent_bridge && !kept) {
-                PtAddress pa;
-                uint8_t pconfig[256];
-                size_t plen;
-                PtPciConfig pcfg;
-                if (pt_address_parse_bdf(d->parent_bridge, &pa, NULL) >= 0 &&
-                    pci_access_read_config(pci, &pa, pconfig, sizeof(pconfig), &plen) >= 0 &&
-                    pt_pci_config_parse(pconfig, plen, &pcfg) >= 0 && (pcfg.header_type == 1 || pcfg.header_type == 2))
-                        /* A CardBus bridge is conventional PCI too: the kernel's DMA aliasing treats it so. */
-                        d->parent_conventional = pcfg.header_type == 2 || !pcfg.is_pcie ||
-                                                 pcfg.pcie_type == PT_PCIE_PCIE_TO_PCI_BRIDGE;
-        }
+        /* An enumeration's caller takes the parent's kind from the parent it read (device_take_parent_kind). */
+        if (d->parent_bridge && !kept && !cache)
+                device_read_parent_kind(root, d);
         d->parent_bridge = or_empty(d->parent_bridge);
 
-        if ((r = read_optional_string(root, d->bdf, "reset_method", &reset)) < 0)
+        if ((r = read_optional_string(dirfd, "reset_method", &reset)) < 0)
                 return r;
         d->reset_method_listed = reset != NULL;
         if ((r = pt_strv_split(strempty(reset), " ", &d->reset_methods)) < 0)
@@ -348,15 +414,13 @@ static int load(const char *root, PciAccess *pci, const PtAddress *address, cons
          * the capability the attributes cannot exist and are not looked for. (Whether this is a VF is the physfn
          * link's to say: emulated VFs do not all read vendor 0xffff as the spec has it.) */
         bool whole = config_len >= 4096 && !cfg.off_bus;
-        _cleanup_free_ char *total = sysfs_device_attr(d->bdf, "sriov_totalvfs"),
-                            *num = sysfs_device_attr(d->bdf, "sriov_numvfs");
-        if ((!whole || cfg.has_sriov) && total && sysfs_read_u64(root, total, &v) >= 0)
+        if ((!whole || cfg.has_sriov) && sysfs_read_u64_at(dirfd, "sriov_totalvfs", &v) >= 0)
                 d->sriov_total_vfs = (uint32_t) v;
         else if (cfg.has_sriov)
                 d->sriov_total_vfs = cfg.sriov_total_vfs;
-        if ((!whole || cfg.has_sriov) && num && sysfs_read_u64(root, num, &v) >= 0)
+        if ((!whole || cfg.has_sriov) && sysfs_read_u64_at(dirfd, "sriov_numvfs", &v) >= 0)
                 d->sriov_num_vfs = (uint32_t) v;
-        if ((r = read_link(root, d->bdf, "physfn", &d->physical_function)) < 0)
+        if ((r = read_link(dirfd, "physfn", &d->physical_function)) < 0)
                 return r;
         d->physical_function = or_empty(d->physical_function);
         /* Only a PF has VFs to list (a listing of the device's directory otherwise). */
@@ -365,20 +429,51 @@ static int load(const char *root, PciAccess *pci, const PtAddress *address, cons
         if (d->sriov_total_vfs > 0 && (r = read_virtfns(root, d->bdf, &d->virtual_functions)) < 0)
                 return r;
 
-        if (!d->vendor_name || !d->device_name || !d->subsystem_name || !d->class_name || !d->driver ||
-            !d->driver_override || !d->parent_bridge || !d->physical_function || !d->serial)
+        if ((!cache && (!d->vendor_name || !d->device_name || !d->subsystem_name || !d->class_name)) || !d->driver ||
+            !d->driver_override || !d->parent_bridge || !d->physical_function || !d->serial || !d->modalias)
                 return -ENOMEM;
         *ret = TAKE_PTR(d);
         return 0;
+}
+
+int device_load_names(Device *d, PciAccess *pci) {
+        d->vendor_name = or_empty(pci_access_vendor_name(pci, d->vendor_id));
+        d->device_name = or_empty(pci_access_device_name(pci, d->vendor_id, d->device_id));
+        d->subsystem_name = or_empty(d->subsystem_vendor_id ?
+                                     pci_access_subsystem_name(pci, d->vendor_id, d->device_id,
+                                                               d->subsystem_vendor_id, d->subsystem_id) : NULL);
+        d->class_name = or_empty(pci_access_class_name(pci, d->class_code));
+        return d->vendor_name && d->device_name && d->subsystem_name && d->class_name ? 0 : -ENOMEM;
+}
+
+void device_read_parent_kind(const char *root, Device *d) {
+        uint8_t pconfig[256];
+        size_t plen;
+        PtPciConfig pcfg;
+        if (isempty(d->parent_bridge))
+                return;
+        _cleanup_close_ int pfd = sysfs_device_open(root, d->parent_bridge);
+        if (pfd >= 0 && sysfs_read_config_at(pfd, pconfig, sizeof(pconfig), &plen) >= 0 &&
+            pt_pci_config_parse(pconfig, plen, &pcfg) >= 0 && (pcfg.header_type == 1 || pcfg.header_type == 2))
+                /* A CardBus bridge is conventional PCI too: the kernel's DMA aliasing treats it so. */
+                d->parent_conventional = pcfg.header_type == 2 || !pcfg.is_pcie ||
+                                         pcfg.pcie_type == PT_PCIE_PCIE_TO_PCI_BRIDGE;
+}
+
+void device_take_parent_kind(Device *d, const Device *parent) {
+        /* PCI-to-PCI by header, conventional unless PCIe (or a PCIe-to-PCI bridge); a CardBus bridge is
+         * conventional PCI too: the kernel's DMA aliasing treats it so. */
+        d->parent_conventional = parent->header_type == 2 ||
+                                 (parent->header_type == 1 && (!parent->is_pcie ||
+                                                               streq(parent->pcie_type, "pcie-to-pci-bridge")));
 }
 
 int device_load(const char *root, PciAccess *pci, const PtAddress *address, const Device *previous, Device **ret) {
         return load(root, pci, address, previous, NULL, ret);
 }
 
-int device_load_cached(const char *root, PciAccess *pci, const PtAddress *address, DeviceLoadCache *cache,
-                       Device **ret) {
-        return load(root, pci, address, NULL, cache, ret);
+int device_load_cached(const char *root, const PtAddress *address, DeviceLoadCache *cache, Device **ret) {
+        return load(root, NULL, address, NULL, cache, ret);
 }
 
 static bool strv_equal(char **a, char **b) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -45,32 +46,50 @@ typedef struct Device {
         bool has_acs;                   /* an ACS capability; whether a group split can be trusted rests on it */
         uint16_t acs_cap, acs_ctrl;     /* its capability and control registers (PT_ACS_* bits) */
         bool off_bus;                   /* config space reads all 0xff */
+        char *modalias;                 /* the kernel's pci:v...d...sv...sd...bc..sc..i.. ("" when not known) */
 
 } Device;
 
+/* What a whole enumeration's loaders share, so that 4096 functions do not each read it again: each IOMMU
+ * group's member list is read once. Safe to share between threads. */
+typedef struct DeviceLoadGroup {
+        int32_t group;
+        char **members;         /* NULL: a free slot */
+} DeviceLoadGroup;
+typedef struct DeviceLoadCache {
+        pthread_mutex_t lock;
+        DeviceLoadGroup *slots;
+        size_t n_slots, n_groups;
+} DeviceLoadCache;
+#define DEVICE_LOAD_CACHE_INIT { .lock = PTHREAD_MUTEX_INITIALIZER }
+void device_load_cache_done(DeviceLoadCache *c);
+/* For an enumeration's worker threads: reads what sysfs says, without the names (libpci is the caller's, from
+ * one thread: device_load_names) or the parent's kind (device_take_parent_kind, once the parent is read). */
+int device_load_cached(const char *sysfs_root, const PtAddress *address, DeviceLoadCache *cache, Device **ret);
+int device_load_names(Device *d, PciAccess *pci);
+void device_take_parent_kind(Device *d, const Device *parent);
+/* The same from the parent bridge's config space, when it was not read with the rest. */
+void device_read_parent_kind(const char *sysfs_root, Device *d);
+
 /* Reads the device at address. With 'previous' (the same device, still answering), what only config space says
  * is taken from it instead of read again. */
-/* What a whole enumeration shares, so that 4096 functions do not each read it again: each IOMMU group's member
- * list is read once, and a parent bridge read already is asked instead of its config space. */
-typedef struct DeviceLoadCache {
-        const Device *(*find)(void *userdata, const char *bdf);        /* a device read already, or NULL */
-        void *userdata;
-        struct {
-                int32_t group;
-                char **members;
-        } *groups;
-        size_t n_groups;
-} DeviceLoadCache;
-void device_load_cache_done(DeviceLoadCache *c);
-int device_load_cached(const char *sysfs_root, PciAccess *pci, const PtAddress *address, DeviceLoadCache *cache,
-                       Device **ret);
-
 int device_load(const char *sysfs_root, PciAccess *pci, const PtAddress *address, const Device *previous,
                 Device **ret);
 Device *device_free(Device *d);
 static inline void device_freep(Device **d) {
         device_free(*d);
 }
+
+/* The device's uevent attribute, parsed. */
+typedef struct DeviceUevent {
+        bool parsed;
+        bool has_id, has_subsys_id, has_class;
+        uint16_t vendor_id, device_id, subsystem_vendor_id, subsystem_id;
+        uint32_t class_code;
+        const char *driver;             /* NULL when unbound */
+        const char *modalias;           /* NULL when absent */
+} DeviceUevent;
+void device_uevent_parse(char *text, DeviceUevent *ret);
 
 bool device_is_stub_driver(const char *driver);
 /* Bound to vfio-pci, pciback or pci-stub. */

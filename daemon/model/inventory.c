@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,9 +72,33 @@ Device *inventory_take(Inventory *inv, const PtAddress *a) {
         return d;
 }
 
-/* A parent bridge read earlier in this enumeration (bridges have lower bus numbers than what is below them). */
-static const Device *find_loaded(void *userdata, const char *bdf) {
-        return inventory_find_bdf(userdata, bdf);
+/* One enumeration's devices, read by several threads: the reads are system calls that wait on the kernel, not
+ * on each other. Each worker takes the next index; results land in their slots, in scan order. */
+typedef struct Enumeration {
+        const char *sysfs_root;
+        const PtAddress *addresses;
+        size_t n;
+        size_t next;
+        Device **devices;
+        int *results;
+        DeviceLoadCache cache;
+} Enumeration;
+
+static void *enumerate_worker(void *userdata) {
+        Enumeration *e = userdata;
+        for (;;) {
+                size_t i = __atomic_fetch_add(&e->next, 1, __ATOMIC_RELAXED);
+                if (i >= e->n)
+                        return NULL;
+                e->results[i] = device_load_cached(e->sysfs_root, &e->addresses[i], &e->cache, &e->devices[i]);
+        }
+}
+
+static unsigned enumeration_threads(size_t n) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        if (n < 256 || cpus <= 1)
+                return 1;
+        return cpus > 4 ? 4 : (unsigned) cpus;
 }
 
 int inventory_enumerate(Inventory *inv, const char *sysfs_root, PciAccess *pci) {
@@ -84,26 +110,51 @@ int inventory_enumerate(Inventory *inv, const char *sysfs_root, PciAccess *pci) 
         if (r < 0)
                 return log_error_errno(r, "Failed to enumerate PCI devices under %s: %m", sysfs_root);
         inventory_done(inv);
-        DeviceLoadCache cache = { .find = find_loaded, .userdata = inv };
+
+        _cleanup_free_ Device **devices = calloc(n ?: 1, sizeof(Device *));
+        _cleanup_free_ int *results = calloc(n ?: 1, sizeof(int));
+        if (!devices || !results)
+                return -ENOMEM;
+        Enumeration e = { .sysfs_root = sysfs_root, .addresses = addrs, .n = n, .devices = devices,
+                          .results = results, .cache = DEVICE_LOAD_CACHE_INIT };
+        pthread_t threads[3];
+        unsigned started = 0, want = enumeration_threads(n) - 1;
+        for (; started < want; started++)
+                if (pthread_create(&threads[started], NULL, enumerate_worker, &e) != 0)
+                        break; /* fewer helpers: the rest is this thread's */
+        enumerate_worker(&e);
+        for (unsigned t = 0; t < started; t++)
+                pthread_join(threads[t], NULL);
+        device_load_cache_done(&e.cache);
+
+        /* In scan order, so each parent bridge (on a lower bus) is in the inventory before what is below it. */
         for (size_t i = 0; i < n; i++) {
-                Device *d;
-                r = device_load_cached(sysfs_root, pci, &addrs[i], &cache, &d);
-                if (r == -ENODEV)
+                Device *d = devices[i];
+                if (results[i] == -ENODEV)
                         continue; /* gone between the scan and the load */
-                if (r < 0) {
+                if (results[i] < 0) {
                         char buf[PT_ADDRESS_STRLEN];
-                        log_warning_errno(r, "Failed to read %s, skipping: %m", pt_address_format(&addrs[i], buf));
+                        log_warning_errno(results[i], "Failed to read %s, skipping: %m",
+                                          pt_address_format(&addrs[i], buf));
                         continue;
                 }
-                r = inventory_insert(inv, d);
+                devices[i] = NULL;
+                const Device *parent = isempty(d->parent_bridge) ? NULL : inventory_find_bdf(inv, d->parent_bridge);
+                if (parent)
+                        device_take_parent_kind(d, parent);
+                else
+                        device_read_parent_kind(sysfs_root, d);
+                r = device_load_names(d, pci);
+                if (r >= 0)
+                        r = inventory_insert(inv, d);
                 if (r < 0) {
                         device_free(d);
                         if (r != -EEXIST) {
-                                device_load_cache_done(&cache);
+                                for (size_t k = i + 1; k < n; k++)
+                                        device_free(devices[k]);
                                 return r;
                         }
                 }
         }
-        device_load_cache_done(&cache);
         return 0;
 }
