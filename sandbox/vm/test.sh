@@ -108,6 +108,45 @@ managed_cycle() {
 }
 check "start/stop of a guest owning virtio-net and nvme: vfio-pci loaded, bound, FLR, original drivers back" managed_cycle
 
+# SIGKILL while both lanes (virtio-net and nvme, each with a real FLR) are under way; restarted, passthrud must
+# put every device where its journal says: a start is rolled back or was finished, a stop is finished.
+on_home() { [ "$(driver_of "$vnet")" = virtio-pci ] && [ "$(driver_of "$nvme")" = nvme ]; }
+kill_mid() {
+	ptctl "$1" g1 > /tmp/verb.out 2>&1 &
+	client=$!
+	i=0
+	# Until either device has left where it was: then both lanes are in flight (each FLR sleeps 100 ms or more).
+	while [ $i -lt 4000 ]; do
+		case "$1:$(readlink "/sys/bus/pci/devices/$vnet/driver"):$(readlink "/sys/bus/pci/devices/$nvme/driver")" in
+		start:*/virtio-pci:*/nvme|stop:*/vfio-pci:*/vfio-pci) i=$((i + 1)) ;;
+		*) break ;;
+		esac
+	done
+	kill -9 "$(cat /run/passthrud.pid)"
+	wait $client || true
+	passthrud --uevent-source kernel >> /run/passthrud.log 2>&1 &
+	echo $! > /run/passthrud.pid
+	eventually timeout 2 ptctl list || return 1
+	state=$(ptctl guest g1 --json | jq -r .state)
+	echo "$1 killed after $i polls; the journal settled it to: $state ($(driver_of "$vnet"), $(driver_of "$nvme"))"
+	case $state in
+	stopped) on_home && [ "$(override_of "$vnet")" = "(null)" ] && [ "$(override_of "$nvme")" = "(null)" ] ;;
+	running) [ "$1" = start ] && [ "$(driver_of "$vnet")" = vfio-pci ] && [ "$(driver_of "$nvme")" = vfio-pci ] ;;
+	*) return 1 ;;
+	esac
+}
+crash_parallel() {
+	ptctl assign g1 "$vnet" "$nvme" > /dev/null || return 1
+	kill_mid start || return 1
+	[ "$(ptctl guest g1 --json | jq -r .state)" = running ] || ptctl start g1 || return 1
+	kill_mid stop || return 1
+	[ "$(ptctl guest g1 --json | jq -r .state)" = stopped ] || return 1
+	# The kills came mid-flight: the journal had operations of g1 to settle.
+	grep "Recovery: the st.* of guest g1 was interrupted" /run/passthrud.log || return 1
+	ptctl unassign g1 > /dev/null
+}
+check "SIGKILL during a two-lane start and stop: restarted, passthrud leaves each device where its journal says" crash_parallel
+
 br=$(child_of 0000:00:09.0)
 sib=$(ptctl list --all --json | jq -r --arg b "$br" '[.[] | select(.parent_bridge == "0000:00:09.0" and .address != $b)][0].address')
 bridge_pair() {
