@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -319,14 +320,14 @@ static void fail_job(Job *j, size_t index) {
         j->message = strdup(d->why[0] ? d->why : "failed");
 }
 
-/* The job's lanes: how many, when working them at the same time can save anything (a bus reset reaches beyond
- * its device, so such a job keeps the one-after-another order, claims and resets in their safe sequence). */
+/* The job's lanes, as planning numbered them. (A job with a bus reset does not use lanes: the reset reaches
+ * beyond its device, so claims and resets keep their one safe sequence.) */
 static unsigned lane_count(const Job *j) {
         unsigned n = 0;
         for (size_t i = 0; i < j->n_devices; i++)
                 if (j->devices[i].lane + 1 > n)
                         n = j->devices[i].lane + 1;
-        return has_bus_reset(j) ? 1 : n;
+        return n;
 }
 
 typedef struct LaneWork {
@@ -335,7 +336,7 @@ typedef struct LaneWork {
         atomic_bool failed;             /* a start's lane failed: the others stop before their next device */
 } LaneWork;
 
-/* One lane of a start: claim and reset each device, as the sequential start does. */
+/* One lane of a start: claim and reset each of its devices in turn. */
 static void start_lane(void *p, unsigned lane) {
         LaneWork *w = p;
         for (size_t i = 0; i < w->j->n_devices && !atomic_load(&w->failed); i++) {
@@ -349,13 +350,16 @@ static void start_lane(void *p, unsigned lane) {
         }
 }
 
-/* One lane of a rollback: what was claimed (or half-claimed by a failed claim) goes back. A device that is
- * stuck or does not answer keeps its hold (the record of where it belongs) and its stub. */
+#define ALL_LANES UINT_MAX
+
+/* One lane of a rollback (or every device, ALL_LANES), last first: what was claimed (or half-claimed by a failed
+ * claim) goes back. A device that is stuck or does not answer keeps its hold (the record of where it belongs)
+ * and its stub. */
 static void rollback_lane(void *p, unsigned lane) {
         LaneWork *w = p;
         for (size_t k = w->j->n_devices; k-- > 0;) {
                 JobDevice *d = &w->j->devices[k];
-                if (d->lane != lane || !d->claim || d->stuck || d->failed || (!d->claimed && !d->error))
+                if ((lane != ALL_LANES && d->lane != lane) || !d->claim || d->stuck || d->failed || (!d->claimed && !d->error))
                         continue;
                 (void) release(w->b, d);
         }
@@ -391,10 +395,11 @@ static void start_guest(Job *j, Binder *b) {
                 j->message = strdup("could not record the guest start in the database");
                 return;
         }
-        unsigned lanes = lane_count(j);
-        if (lanes > 1) {
-                /* All or nothing still: any lane failing rolls every lane back. */
+        if (!has_bus_reset(j)) {
+                /* Each lane claims and resets its devices; any lane failing rolls every lane back (all or
+                 * nothing, with one lane as with many). */
                 LaneWork w = { .j = j, .b = b };
+                unsigned lanes = lane_count(j);
                 atomic_init(&w.failed, false);
                 lanes_run(lanes, start_lane, &w);
                 if (atomic_load(&w.failed)) {
@@ -404,27 +409,18 @@ static void start_guest(Job *j, Binder *b) {
                 }
                 goto done;
         }
-        bool together = has_bus_reset(j);
-        for (i = 0; i < j->n_devices; i++) {
-                JobDevice *d = &j->devices[i];
-                if (d->claim && claim(b, d) < 0)
+        /* A bus reset: every device claimed before the reset, which reaches them all. */
+        for (i = 0; i < j->n_devices; i++)
+                if (j->devices[i].claim && claim(b, &j->devices[i]) < 0)
                         break;
-                if (!together && d->reset && reset(b, j, d, j->guest) < 0)
-                        break;
-        }
-        for (size_t k = 0; together && i == j->n_devices && k < j->n_devices; k++)
+        for (size_t k = 0; i == j->n_devices && k < j->n_devices; k++)
                 if (j->devices[k].reset && reset(b, j, &j->devices[k], j->guest) < 0)
                         i = k;
         if (i < j->n_devices) {
                 fail_job(j, i);
-                /* All or nothing: what was done goes back, last first. A device that is stuck or does not answer
-                 * keeps its hold (the record of where it belongs) and its stub. */
-                for (size_t k = j->n_devices; k-- > 0;) {
-                        JobDevice *d = &j->devices[k];
-                        if (!d->claim || d->stuck || d->failed || (!d->claimed && k != i))
-                                continue;
-                        (void) release(b, d);
-                }
+                /* What was done goes back, last first. */
+                LaneWork w = { .j = j, .b = b };
+                rollback_lane(&w, ALL_LANES);
                 j->rolled_back = true;
         }
 done:
@@ -444,12 +440,11 @@ static void stop_guest(Job *j, Binder *b) {
                 return;
         }
         /* A stop cannot be undone: every device gets its turn, failures are collected. */
-        unsigned lanes = lane_count(j);
-        if (lanes > 1) {
+        if (!has_bus_reset(j)) {
                 LaneWork w = { .j = j, .b = b };
-                lanes_run(lanes, stop_lane, &w);
+                lanes_run(lane_count(j), stop_lane, &w);
                 fail_job_first(j);
-        } else if (has_bus_reset(j)) {
+        } else {
                 /* Every reset before any release: a bus reset must not reach a device back on its host driver. */
                 for (size_t i = 0; i < j->n_devices; i++)
                         if (j->devices[i].reset && reset(b, j, &j->devices[i], j->guest) < 0) {
@@ -459,16 +454,7 @@ static void stop_guest(Job *j, Binder *b) {
                 for (size_t i = 0; i < j->n_devices; i++)
                         if (j->devices[i].release && release(b, &j->devices[i]) < 0)
                                 fail_job(j, i);
-        } else
-                for (size_t i = 0; i < j->n_devices; i++) {
-                        JobDevice *d = &j->devices[i];
-                        if (d->reset && reset(b, j, d, j->guest) < 0) {
-                                fail_job(j, i);
-                                continue; /* not given back to a host driver unclean: it keeps its stub and hold */
-                        }
-                        if (d->release && release(b, d) < 0)
-                                fail_job(j, i);
-                }
+        }
         r = store_op_end(b->journal, op, &(StoreOpEnd) { .running_guest = j->guest, .running = false });
         if (r < 0 && j->error == 0) {
                 j->error = r;
