@@ -29,6 +29,8 @@ void device_info_free(DeviceInfo *d) {
         free(d->state);
         free(d->guest);
         free(d->assignment_problem);
+        free(d->vfio_group_node);
+        free(d->vfio_device_node);
         *d = (DeviceInfo) {};
 }
 
@@ -81,6 +83,9 @@ static const struct {
         F("State", T_STR, state),
         F("Guest", T_STR, guest),
         F("AssignmentProblem", T_STR, assignment_problem),
+        F("NumaNode", T_I32, numa_node),
+        F("VfioGroupNode", T_STR, vfio_group_node),
+        F("VfioDeviceNode", T_STR, vfio_device_node),
 #undef F
 };
 
@@ -177,13 +182,13 @@ static int read_string(sd_bus_message *m, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* One PT_INVENTORY_ENTRY_SIGNATURE struct, the field order documented in dbus/org.passthru1.xml. */
+/* One PT_INVENTORY2_ENTRY_SIGNATURE struct, the field order documented in dbus/org.passthru1.xml. */
 static int read_inventory_entry(sd_bus_message *m, DeviceInfo *d) {
         const char *address, *vendor_name, *device_name, *subsystem_name, *class_name, *pcie_type, *driver, *override;
         int mf, pcie, bridge, conv, flr, af_flr, pm, nsr, off_bus;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'r', PT_INVENTORY_ENTRY_SIGNATURE_INNER);
+        r = sd_bus_message_enter_container(m, 'r', PT_INVENTORY2_ENTRY_SIGNATURE_INNER);
         if (r <= 0)
                 return r;
         r = sd_bus_message_read(m, "sqqqqyussssybbsbssi", &address, &d->vendor_id, &d->device_id,
@@ -209,7 +214,9 @@ static int read_inventory_entry(sd_bus_message *m, DeviceInfo *d) {
             (r = sd_bus_message_read(m, "uu", &d->sriov_total_vfs, &d->sriov_num_vfs)) < 0 ||
             (r = read_string(m, &d->physical_function)) < 0 || (r = read_string(m, &d->serial_number)) < 0 ||
             (r = sd_bus_message_read(m, "b", &off_bus)) < 0 || (r = read_string(m, &d->state)) < 0 ||
-            (r = read_string(m, &d->guest)) < 0 || (r = read_string(m, &d->assignment_problem)) < 0)
+            (r = read_string(m, &d->guest)) < 0 || (r = read_string(m, &d->assignment_problem)) < 0 ||
+            (r = sd_bus_message_read(m, "i", &d->numa_node)) < 0 || (r = read_string(m, &d->vfio_group_node)) < 0 ||
+            (r = read_string(m, &d->vfio_device_node)) < 0)
                 return r;
         d->parent_conventional = conv;
         d->flr = flr;
@@ -282,11 +289,11 @@ int device_info_list(sd_bus *bus, DeviceInfo **ret, size_t *n, sd_bus_error *err
         int r;
 
         /* One compact reply: at thousands of devices, a{sv} dictionaries cost more than everything else. */
-        r = sd_bus_call_method(bus, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "GetInventory", error, &reply,
+        r = sd_bus_call_method(bus, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "GetInventory2", error, &reply,
                                "");
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', PT_INVENTORY_ENTRY_SIGNATURE);
+        r = sd_bus_message_enter_container(reply, 'a', PT_INVENTORY2_ENTRY_SIGNATURE);
         if (r < 0)
                 return r;
         for (;;) {
@@ -338,7 +345,7 @@ int device_info_get(sd_bus *bus, const char *address, DeviceInfo *ret, sd_bus_er
                                "s", PT_DEVICE_INTERFACE);
         if (r < 0)
                 return r;
-        *ret = (DeviceInfo) {};
+        *ret = (DeviceInfo) { .numa_node = -1 };
         r = device_info_read_properties(props, ret);
         if (r < 0)
                 device_info_free(ret);

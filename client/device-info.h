@@ -32,6 +32,8 @@ typedef struct DeviceInfo {
         uint16_t acs_capability, acs_control;
         bool off_bus;
         char *state, *guest, *assignment_problem;
+        int32_t numa_node;             /* -1: none */
+        char *vfio_group_node, *vfio_device_node;  /* "" when there is none */
 } DeviceInfo;
 
 void device_info_free(DeviceInfo *d);
@@ -39,7 +41,7 @@ void device_info_free(DeviceInfo *d);
 /* Reads an a{sv} of Device properties at the message's current position. */
 int device_info_read_properties(sd_bus_message *m, DeviceInfo *d);
 
-/* Every device in one Manager.GetInventory round trip, sorted by address (the daemon sorts). */
+/* Every device in one Manager.GetInventory2 round trip, sorted by address (the daemon sorts). */
 int device_info_list(sd_bus *bus, DeviceInfo **ret, size_t *n, sd_bus_error *error);
 
 /* One device by any address notation the daemon accepts. */

@@ -22,6 +22,7 @@ void guest_info_free(GuestInfo *g) {
                 free(g->items[i].state);
         }
         free(g->items);
+        free(g->numa_nodes);
         *g = (GuestInfo) {};
 }
 
@@ -64,6 +65,23 @@ int guest_info_read(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *e
                 g->items[g->n_items].vslot = vslot;
                 g->n_items++;
         }
+        sd_bus_message_unref(reply);
+        reply = NULL;
+        r = sd_bus_get_property(bus, PT_BUS_NAME, path, PT_GUEST_INTERFACE, "NumaNodes", error, &reply, "ai");
+        if (r < 0)
+                return r;
+        const void *nodes;
+        size_t size;
+        r = sd_bus_message_read_array(reply, 'i', &nodes, &size);
+        if (r < 0)
+                return r;
+        if (size > 0) {
+                g->numa_nodes = malloc(size);
+                if (!g->numa_nodes)
+                        return -ENOMEM;
+                memcpy(g->numa_nodes, nodes, size);
+        }
+        g->n_numa_nodes = size / sizeof(int32_t);
         return 0;
 }
 

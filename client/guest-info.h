@@ -13,6 +13,8 @@ typedef struct GuestInfo {
                 int managed, permissive, vslot;
         } *items;
         size_t n_items;
+        int32_t *numa_nodes;    /* ascending */
+        size_t n_numa_nodes;
 } GuestInfo;
 
 int guest_info_read(sd_bus *bus, const char *path, GuestInfo *g, sd_bus_error *error);

@@ -110,6 +110,13 @@ static void print_device_json(PtJson *j, const DeviceInfo *d) {
                         pt_json_null(j);
         }
         json_bool(j, "off_bus", d->off_bus);
+        pt_json_key(j, "numa_node");
+        if (d->numa_node >= 0)
+                pt_json_int(j, d->numa_node);
+        else
+                pt_json_null(j);
+        json_opt_string(j, "vfio_group_node", d->vfio_group_node);
+        json_opt_string(j, "vfio_device_node", d->vfio_device_node);
         json_opt_string(j, "state", d->state);
         json_opt_string(j, "guest", d->guest);
         json_opt_string(j, "assignment_problem", d->assignment_problem);
@@ -142,8 +149,10 @@ static char *device_title(const DeviceInfo *d) {
         return asprintf(&t, "%s %s", strempty(d->vendor_name), d->device_name) < 0 ? NULL : t;
 }
 
+#define LIST_COLUMNS 8
+
 typedef struct Row {
-        char *cells[7];
+        char *cells[LIST_COLUMNS];
 } Row;
 
 int ptctl_cmd_list(PtctlContext *ctx, int argc, char *argv[]) {
@@ -152,8 +161,9 @@ int ptctl_cmd_list(PtctlContext *ctx, int argc, char *argv[]) {
                 { "json", no_argument, NULL, 'j' },
                 {}
         };
-        static const char *const headers[7] = { "ADDRESS", "CLASS", "DEVICE", "DRIVER", "GROUP", "RESET", "STATE" };
-        static const size_t max_width[7] = { 16, 24, 48, 12, 5, 16, 8 };
+        static const char *const headers[LIST_COLUMNS] = { "ADDRESS", "CLASS", "DEVICE", "DRIVER", "GROUP", "NUMA",
+                                                            "RESET", "STATE" };
+        static const size_t max_width[LIST_COLUMNS] = { 16, 24, 48, 12, 5, 4, 16, 8 };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         DeviceInfo *devices = NULL;
@@ -188,8 +198,8 @@ int ptctl_cmd_list(PtctlContext *ctx, int argc, char *argv[]) {
                 pt_json_finish(&j);
         } else {
                 Row *rows = calloc(n + 1, sizeof(Row));
-                size_t width[7], nrows = 0;
-                for (size_t k = 0; k < 7; k++)
+                size_t width[LIST_COLUMNS], nrows = 0;
+                for (size_t k = 0; k < LIST_COLUMNS; k++)
                         width[k] = strlen(headers[k]);
                 for (size_t i = 0; rows && i < n; i++) {
                         DeviceInfo *d = &devices[i];
@@ -205,9 +215,14 @@ int ptctl_cmd_list(PtctlContext *ctx, int argc, char *argv[]) {
                                         row->cells[4] = NULL;
                         } else
                                 row->cells[4] = strdup("-");
-                        row->cells[5] = joined(d->reset_methods, ",", "none");
-                        row->cells[6] = strdup(strempty(d->state));
-                        for (size_t k = 0; k < 7; k++) {
+                        if (d->numa_node >= 0) {
+                                if (asprintf(&row->cells[5], "%d", d->numa_node) < 0)
+                                        row->cells[5] = NULL;
+                        } else
+                                row->cells[5] = strdup("-");
+                        row->cells[6] = joined(d->reset_methods, ",", "none");
+                        row->cells[7] = strdup(strempty(d->state));
+                        for (size_t k = 0; k < LIST_COLUMNS; k++) {
                                 size_t l = strlen(strempty(row->cells[k]));
                                 if (l > max_width[k])
                                         l = max_width[k];
@@ -216,15 +231,15 @@ int ptctl_cmd_list(PtctlContext *ctx, int argc, char *argv[]) {
                         }
                         nrows++;
                 }
-                for (size_t k = 0; k < 7; k++)
-                        printf("%-*s%s", k < 6 ? (int) width[k] : 0, headers[k], k < 6 ? "  " : "\n");
+                for (size_t k = 0; k < LIST_COLUMNS; k++)
+                        printf("%-*s%s", k < LIST_COLUMNS - 1 ? (int) width[k] : 0, headers[k], k < LIST_COLUMNS - 1 ? "  " : "\n");
                 for (size_t i = 0; rows && i < nrows; i++) {
-                        for (size_t k = 0; k < 7; k++) {
+                        for (size_t k = 0; k < LIST_COLUMNS; k++) {
                                 const char *cell = strempty(rows[i].cells[k]);
                                 if (strlen(cell) > width[k])
-                                        printf("%.*s~%s", (int) width[k] - 1, cell, k < 6 ? "  " : "\n");
+                                        printf("%.*s~%s", (int) width[k] - 1, cell, k < LIST_COLUMNS - 1 ? "  " : "\n");
                                 else
-                                        printf("%-*s%s", k < 6 ? (int) width[k] : 0, cell, k < 6 ? "  " : "\n");
+                                        printf("%-*s%s", k < LIST_COLUMNS - 1 ? (int) width[k] : 0, cell, k < LIST_COLUMNS - 1 ? "  " : "\n");
                                 free(rows[i].cells[k]);
                         }
                 }
@@ -283,6 +298,12 @@ static void print_device_human(const DeviceInfo *d) {
                 printf("  %-16s VF of %s\n", "SR-IOV:", d->physical_function);
         if (!isempty(d->serial_number))
                 printf("  %-16s %s\n", "Serial number:", d->serial_number);
+        if (d->numa_node >= 0)
+                printf("  %-16s %d\n", "NUMA node:", d->numa_node);
+        if (!isempty(d->vfio_group_node) || !isempty(d->vfio_device_node))
+                printf("  %-16s %s%s%s\n", "VFIO nodes:", strempty(d->vfio_group_node),
+                       !isempty(d->vfio_group_node) && !isempty(d->vfio_device_node) ? ", " : "",
+                       strempty(d->vfio_device_node));
         if (d->acs) {
                 /* As lspci's ACSCtl line: what is enabled, and what the port could do. */
                 printf("  %-16s", "ACS control:");

@@ -128,6 +128,11 @@ static void print_guest_json(PtJson *j, const GuestInfo *g) {
                 pt_json_end_object(j);
         }
         pt_json_end_array(j);
+        pt_json_key(j, "numa_nodes");
+        pt_json_begin_array(j);
+        for (size_t i = 0; i < g->n_numa_nodes; i++)
+                pt_json_int(j, g->numa_nodes[i]);
+        pt_json_end_array(j);
         pt_json_end_object(j);
 }
 
@@ -226,6 +231,13 @@ int ptctl_cmd_guest(PtctlContext *ctx, int argc, char *argv[]) {
                         printf("\n");
                         if (!isempty(g.items[i].problem))
                                 printf("    PROBLEM: %s\n", g.items[i].problem);
+                }
+                if (g.n_numa_nodes > 1) {
+                        printf("  WARNING: the devices are on NUMA nodes");
+                        for (size_t i = 0; i < g.n_numa_nodes; i++)
+                                printf("%s%d", i ? ", " : " ", g.numa_nodes[i]);
+                        printf(": the guest's DMA crosses between nodes, and its vCPUs and memory cannot be near "
+                               "all of them\n");
                 }
         }
         guest_info_free(&g);

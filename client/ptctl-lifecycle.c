@@ -129,12 +129,25 @@ int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]) {
                 r = sd_bus_message_read(reply, "(ssbbis)", &address, &driver, &managed, &permissive, &vslot, &extra);
                 if (r <= 0)
                         break;
+                /* The nodes a VMM opens for the device, now that it is on its stub. */
+                _cleanup_(sd_bus_error_free) sd_bus_error node_error = SD_BUS_ERROR_NULL;
+                DeviceInfo info = { .numa_node = -1 };
+                (void) device_info_get(bus, address, &info, &node_error);
                 if (ctx->json) {
                         pt_json_begin_object(&j);
                         pt_json_key(&j, "address");
                         pt_json_string(&j, address);
                         pt_json_key(&j, "driver");
                         pt_json_string(&j, driver);
+                        pt_json_key(&j, "vfio_group_node");
+                        pt_json_string(&j, isempty(info.vfio_group_node) ? NULL : info.vfio_group_node);
+                        pt_json_key(&j, "vfio_device_node");
+                        pt_json_string(&j, isempty(info.vfio_device_node) ? NULL : info.vfio_device_node);
+                        pt_json_key(&j, "numa_node");
+                        if (info.numa_node >= 0)
+                                pt_json_int(&j, info.numa_node);
+                        else
+                                pt_json_null(&j);
                         pt_json_key(&j, "managed");
                         pt_json_bool(&j, managed);
                         pt_json_key(&j, "permissive");
@@ -152,8 +165,14 @@ int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]) {
                                permissive ? ", permissive" : "");
                         if (vslot >= 0)
                                 printf(", vslot 0x%x", (unsigned) vslot);
-                        printf("%s%s\n", isempty(extra) ? "" : ", ", extra);
+                        printf("%s%s", isempty(extra) ? "" : ", ", extra);
+                        if (!isempty(info.vfio_group_node))
+                                printf(", %s", info.vfio_group_node);
+                        if (!isempty(info.vfio_device_node))
+                                printf(", %s", info.vfio_device_node);
+                        printf("\n");
                 }
+                device_info_free(&info);
         }
         if (ctx->json) {
                 pt_json_end_array(&j);

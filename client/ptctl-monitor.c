@@ -62,6 +62,14 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                         int flag = 0;
                         (void) sd_bus_message_read(m, "b", &flag);
                         printf("%s", flag ? "yes" : "no");
+                } else if (streq(contents, "ai")) {
+                        const int32_t *v = NULL;
+                        size_t size = 0;
+                        (void) sd_bus_message_read_array(m, 'i', (const void **) &v, &size);
+                        for (size_t k = 0; k < size / sizeof(int32_t); k++)
+                                printf("%s%d", k ? "," : "", v[k]);
+                        if (size == 0)
+                                printf("-");
                 } else if (streq(contents, "as")) {
                         char **l = NULL;
                         (void) sd_bus_message_read_strv(m, &l);

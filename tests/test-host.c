@@ -85,10 +85,10 @@ static void test_monitor(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(out, "DeviceAdded 0000:03:00.1\n"));
         g_assert_nonnull(strstr(out, "DeviceRemoved 0000:03:00.1\n"));
         g_assert_nonnull(strstr(out, "GuestAdded g1\n"));
-        g_assert_nonnull(strstr(out, "Assignments=(changed) State=starting\n"));
+        g_assert_nonnull(strstr(out, "Assignments=(changed) State=starting NumaNodes=-\n"));
         g_assert_nonnull(strstr(out, " State=running"));
         g_assert_nonnull(strstr(out, "Changed 0000:02:00.0 Driver=vfio-pci"));
-        g_assert_nonnull(strstr(out, "Assignments=(changed) State=stopping\n"));
+        g_assert_nonnull(strstr(out, "Assignments=(changed) State=stopping NumaNodes=-\n"));
 }
 
 int main(int argc, char *argv[]) {

@@ -77,6 +77,9 @@ GETTER(acs, "b", (int) d->has_acs)
 GETTER(acs_capability, "q", d->acs_cap)
 GETTER(acs_control, "q", d->acs_ctrl)
 GETTER(off_bus, "b", (int) d->off_bus)
+GETTER(numa_node, "i", d->numa_node)
+GETTER(vfio_group_node, "s", device_vfio_group_node(d, (char[DEVICE_NODE_MAX]) {}))
+GETTER(vfio_device_node, "s", device_vfio_device_node(d, (char[DEVICE_NODE_MAX]) {}))
 GETTER(state, "s", model_device_state(b->model, d))
 GETTER(guest, "s", strempty(model_device_guest(b->model, d->bdf)))
 GETTER(xen_domain, "s", strempty(model_device_xen_domain(b->model, d->bdf)))
@@ -174,6 +177,9 @@ static const sd_bus_vtable device_vtable[] = {
         CONST_PROP("AcsCapability", "q", acs_capability),
         CONST_PROP("AcsControl", "q", acs_control),
         LIVE_PROP("OffBus", "b", off_bus),
+        CONST_PROP("NumaNode", "i", numa_node),
+        LIVE_PROP("VfioGroupNode", "s", vfio_group_node),
+        LIVE_PROP("VfioDeviceNode", "s", vfio_device_node),
         LIVE_PROP("State", "s", state),
         LIVE_PROP("Guest", "s", guest),
         LIVE_PROP("AssignmentProblem", "s", assignment_problem),
@@ -218,10 +224,11 @@ int bus_device_register(Bus *b) {
         return 0;
 }
 
-int bus_device_append_inventory_entry(Bus *b, sd_bus_message *m, const Device *d) {
+int bus_device_append_inventory_entry(Bus *b, sd_bus_message *m, const Device *d, bool placement) {
         int r;
 
-        r = sd_bus_message_open_container(m, 'r', PT_INVENTORY_ENTRY_SIGNATURE_INNER);
+        r = sd_bus_message_open_container(m, 'r', placement ? PT_INVENTORY2_ENTRY_SIGNATURE_INNER :
+                                                              PT_INVENTORY_ENTRY_SIGNATURE_INNER);
         if (r < 0)
                 return r;
         r = sd_bus_message_append(m, "sqqqqyussssybbsbssi", d->bdf, d->vendor_id, d->device_id,
@@ -242,6 +249,11 @@ int bus_device_append_inventory_entry(Bus *b, sd_bus_message *m, const Device *d
                                   d->serial, (int) d->off_bus, model_device_state(b->model, d),
                                   strempty(model_device_guest(b->model, d->bdf)),
                                   strempty(model_device_problem(b->model, d->bdf)));
+        if (r >= 0 && placement) {
+                char group[DEVICE_NODE_MAX], node[DEVICE_NODE_MAX];
+                r = sd_bus_message_append(m, "iss", d->numa_node, device_vfio_group_node(d, group),
+                                          device_vfio_device_node(d, node));
+        }
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(m);

@@ -5,7 +5,8 @@
 
 /* The Device objects, one per PCI function, with every property read from the model. */
 int bus_device_register(Bus *b);
-int bus_device_append_inventory_entry(Bus *b, sd_bus_message *reply, const Device *d);
+/* One GetInventory entry; with placement, GetInventory2's (NumaNode and the VFIO nodes after the rest). */
+int bus_device_append_inventory_entry(Bus *b, sd_bus_message *reply, const Device *d, bool placement);
 void bus_device_emit_added(Bus *b, Device *d);
 /* While the device can still be found: InterfacesRemoved lists its interfaces. */
 void bus_device_emit_removed(Bus *b, Device *d);

@@ -66,6 +66,18 @@ static int property_get_assignments(sd_bus *bus, const char *path, const char *i
         return sd_bus_message_close_container(reply);
 }
 
+static int property_get_numa_nodes(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        _cleanup_free_ char *name = name_from_path(path);
+        _cleanup_free_ int32_t *nodes = NULL;
+        size_t n = 0;
+        int r = name ? assignments_numa_nodes(&b->model->assignments, &b->model->inventory, name, &nodes, &n) : 0;
+        if (r < 0)
+                return r;
+        return sd_bus_message_append_array(reply, 'i', nodes, n * sizeof(int32_t));
+}
+
 /* "pid 1234 (qemu-system-x86), alive" or "... ended"; "" without a lease. */
 static int property_get_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -94,6 +106,7 @@ static const sd_bus_vtable guest_vtable[] = {
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Owner", "s", property_get_owner, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("Assignments", "a(sbbisssss)", property_get_assignments, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("NumaNodes", "ai", property_get_numa_nodes, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 
@@ -158,7 +171,8 @@ void bus_guest_emit_changed(Bus *b, const char *name) {
         _cleanup_free_ char *path = NULL;
         if (!b->bus || guest_object_path(name, &path) < 0)
                 return;
-        (void) sd_bus_emit_properties_changed(b->bus, path, PT_GUEST_INTERFACE, "Devices", "Assignments", "State", NULL);
+        (void) sd_bus_emit_properties_changed(b->bus, path, PT_GUEST_INTERFACE, "Devices", "Assignments", "State",
+                                              "NumaNodes", NULL);
 }
 
 int bus_read_guest(Bus *b, sd_bus_message *msg, const char **ret, sd_bus_error *error) {

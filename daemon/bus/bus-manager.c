@@ -49,8 +49,7 @@ static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error
         return reply_paths(msg, b->model->inventory.n, device_path, &b->model->inventory);
 }
 
-static int method_get_inventory(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Bus *b = userdata;
+static int reply_inventory(sd_bus_message *msg, Bus *b, bool placement) {
         const Model *m = b->model;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
@@ -58,11 +57,12 @@ static int method_get_inventory(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', PT_INVENTORY_ENTRY_SIGNATURE);
+        r = sd_bus_message_open_container(reply, 'a', placement ? PT_INVENTORY2_ENTRY_SIGNATURE :
+                                                                  PT_INVENTORY_ENTRY_SIGNATURE);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < m->inventory.n; i++) {
-                r = bus_device_append_inventory_entry(b, reply, m->inventory.devices[i]);
+                r = bus_device_append_inventory_entry(b, reply, m->inventory.devices[i], placement);
                 if (r < 0)
                         return r;
         }
@@ -70,6 +70,14 @@ static int method_get_inventory(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_inventory(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return reply_inventory(msg, userdata, false);
+}
+
+static int method_get_inventory2(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return reply_inventory(msg, userdata, true);
 }
 
 static int method_doctor(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -230,6 +238,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetInventory", NULL, , "a" PT_INVENTORY_ENTRY_SIGNATURE, SD_BUS_PARAM(devices),
                                  method_get_inventory, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetInventory2", NULL, , "a" PT_INVENTORY2_ENTRY_SIGNATURE, SD_BUS_PARAM(devices),
+                                 method_get_inventory2, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetDevice", "s", SD_BUS_PARAM(address), "o", SD_BUS_PARAM(device),
                                  method_get_device, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Assign", "sasa{sv}", SD_BUS_PARAM(guest) SD_BUS_PARAM(devices) SD_BUS_PARAM(options),

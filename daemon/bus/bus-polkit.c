@@ -20,6 +20,7 @@ static const struct {
 } authorization_table[] = {
         { "ListDevices", PT_ACTION_READ },
         { "GetInventory", PT_ACTION_READ },
+        { "GetInventory2", PT_ACTION_READ },
         { "GetDevice", PT_ACTION_READ },
         { "ListGuests", PT_ACTION_READ },
         { "GetGuest", PT_ACTION_READ },

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <limits.h>
@@ -22,6 +24,43 @@ bool device_is_stub_driver(const char *driver) {
                 if (streq_ptr(driver, stub_drivers[i]))
                         return true;
         return false;
+}
+
+bool device_is_vfio_driver(const char *driver) {
+        static const char suffix[] = "_vfio_pci";
+        size_t n = driver ? strlen(driver) : 0;
+        return streq_ptr(driver, "vfio-pci") || (n > strlen(suffix) && streq(driver + n - strlen(suffix), suffix));
+}
+
+const char *device_vfio_group_node(const Device *d, char buf[static DEVICE_NODE_MAX]) {
+        buf[0] = 0;
+        if (device_is_vfio_driver(d->driver) && d->iommu_group >= 0)
+                snprintf(buf, DEVICE_NODE_MAX, "/dev/vfio/%d", (int) d->iommu_group);
+        return buf;
+}
+
+const char *device_vfio_device_node(const Device *d, char buf[static DEVICE_NODE_MAX]) {
+        buf[0] = 0;
+        if (!isempty(d->vfio_device))
+                snprintf(buf, DEVICE_NODE_MAX, "/dev/vfio/devices/%s", d->vfio_device);
+        return buf;
+}
+
+/* The one entry of vfio-dev/ (vfio_device_add() names it vfioN), or NULL. */
+static char *read_vfio_device(int dirfd) {
+        _cleanup_close_ int fd = openat(dirfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        DIR *dir = fdopendir(fd);
+        if (!dir)
+                return NULL;
+        TAKE_FD(fd);
+        char *found = NULL;
+        for (struct dirent *de; !found && (de = readdir(dir));)
+                if (strncmp(de->d_name, "vfio", 4) == 0 && de->d_name[4])
+                        found = strdup(de->d_name);
+        closedir(dir);
+        return found;
 }
 
 bool device_on_stub(const Device *d) {
@@ -66,6 +105,7 @@ Device *device_free(Device *d) {
         pt_strv_free(d->virtual_functions);
         free(d->serial);
         free(d->modalias);
+        free(d->vfio_device);
         free(d);
         return NULL;
 }
@@ -390,6 +430,17 @@ static int load(const char *root, PciAccess *pci, const PtAddress *address, cons
                 d->modalias = strdup(previous->modalias);
         else
                 d->modalias = strdup(ev.modalias ? ev.modalias : "");
+        d->vfio_device = device_is_vfio_driver(d->driver) ? read_vfio_device(dirfd) : NULL;
+        d->vfio_device = or_empty(d->vfio_device);
+        /* Where the device sits in the machine's memory does not change while it is there. */
+        if (kept)
+                d->numa_node = previous->numa_node;
+        else {
+                _cleanup_free_ char *numa = NULL;
+                char *end;
+                long node = sysfs_read_string_at(dirfd, "numa_node", &numa) >= 0 ? strtol(numa, &end, 10) : -1;
+                d->numa_node = numa && *numa && !*end && node >= 0 && node < INT32_MAX ? (int32_t) node : -1;
+        }
         if ((r = read_optional_string(dirfd, "driver_override", &override)) < 0)
                 return r;
         d->driver_override = strdup(override && !streq(override, "(null)") ? override : "");
@@ -430,7 +481,8 @@ static int load(const char *root, PciAccess *pci, const PtAddress *address, cons
                 return r;
 
         if ((!cache && (!d->vendor_name || !d->device_name || !d->subsystem_name || !d->class_name)) || !d->driver ||
-            !d->driver_override || !d->parent_bridge || !d->physical_function || !d->serial || !d->modalias)
+            !d->driver_override || !d->parent_bridge || !d->physical_function || !d->serial || !d->modalias ||
+            !d->vfio_device)
                 return -ENOMEM;
         *ret = TAKE_PTR(d);
         return 0;
@@ -504,6 +556,10 @@ int device_update(Device *d, Device *fresh, const char ***ret_changed) {
         CHANGED_STRV(virtual_functions, "VirtualFunctions");
         CHANGED_STR(physical_function, "PhysicalFunction");
         CHANGED_VAL(off_bus, "OffBus");
+        CHANGED_STR(vfio_device, "VfioDeviceNode");
+        char before[DEVICE_NODE_MAX], after[DEVICE_NODE_MAX];
+        if (!streq(device_vfio_group_node(d, before), device_vfio_group_node(fresh, after)))
+                changed[n++] = "VfioGroupNode";
 #undef CHANGED_STR
 #undef CHANGED_STRV
 #undef CHANGED_VAL

@@ -47,6 +47,8 @@ typedef struct Device {
         uint16_t acs_cap, acs_ctrl;     /* its capability and control registers (PT_ACS_* bits) */
         bool off_bus;                   /* config space reads all 0xff */
         char *modalias;                 /* the kernel's pci:v...d...sv...sd...bc..sc..i.. ("" when not known) */
+        int32_t numa_node;              /* the kernel's numa_node: -1 when none */
+        char *vfio_device;              /* "vfio3" (vfio-dev/ under the device, VFIO cdev, 6.6+) or "" */
 
 } Device;
 
@@ -92,6 +94,13 @@ typedef struct DeviceUevent {
 void device_uevent_parse(char *text, DeviceUevent *ret);
 
 bool device_is_stub_driver(const char *driver);
+/* vfio-pci or a VFIO variant driver (mlx5_vfio_pci, virtio_vfio_pci, ...): what gives a /dev/vfio node. */
+bool device_is_vfio_driver(const char *driver);
+/* The device nodes a VMM opens for it: "/dev/vfio/12" (its group's, while on a VFIO driver) and
+ * "/dev/vfio/devices/vfio3" (iommufd's per-device node); "" when there is none. */
+#define DEVICE_NODE_MAX 64
+const char *device_vfio_group_node(const Device *d, char buf[static DEVICE_NODE_MAX]);
+const char *device_vfio_device_node(const Device *d, char buf[static DEVICE_NODE_MAX]);
 /* Bound to vfio-pci, pciback or pci-stub. */
 bool device_on_stub(const Device *d);
 

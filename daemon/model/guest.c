@@ -100,6 +100,36 @@ char **assignments_devices_of(const Assignments *as, const char *guest) {
         return l;
 }
 
+int assignments_numa_nodes(const Assignments *as, const Inventory *inv, const char *guest, int32_t **ret,
+                           size_t *ret_n) {
+        int32_t *nodes = NULL;
+        size_t n = 0;
+        for (size_t i = 0; i < as->n; i++) {
+                if (!streq(as->items[i].stored.guest, guest))
+                        continue;
+                const Device *d = inventory_find_bdf(inv, as->items[i].stored.address);
+                if (!d || d->numa_node < 0)
+                        continue;
+                size_t k = 0;
+                while (k < n && nodes[k] < d->numa_node)
+                        k++;
+                if (k < n && nodes[k] == d->numa_node)
+                        continue;
+                int32_t *grown = realloc(nodes, (n + 1) * sizeof(int32_t));
+                if (!grown) {
+                        free(nodes);
+                        return -ENOMEM;
+                }
+                nodes = grown;
+                memmove(nodes + k + 1, nodes + k, (n - k) * sizeof(int32_t));
+                nodes[k] = d->numa_node;
+                n++;
+        }
+        *ret = nodes;
+        *ret_n = n;
+        return 0;
+}
+
 int assignments_add(Assignments *as, const StoredAssignment *a) {
         Assignment *grown = realloc(as->items, (as->n + 1) * sizeof(Assignment));
         if (!grown)

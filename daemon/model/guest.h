@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "device.h"
+#include "inventory.h"
 #include "store.h"
 
 /* One device's assignment: the stored record plus what the live topology says about it now. */
@@ -29,6 +30,10 @@ char **assignments_guests(const Assignments *as);
 /* The guest's device addresses (malloc'd strv). */
 char **assignments_devices_of(const Assignments *as, const char *guest);
 int assignments_add(Assignments *as, const StoredAssignment *a);      /* copies */
+/* The NUMA nodes the guest's present devices are attached to, ascending, each once (none: n = 0). A guest whose
+ * devices span nodes moves its DMA across the interconnect. */
+int assignments_numa_nodes(const Assignments *as, const Inventory *inv, const char *guest, int32_t **ret,
+                           size_t *ret_n);
 void assignments_remove(Assignments *as, const char *bdf);
 
 /* Compares the recorded identity with what the device at the address is now; sets or clears a->problem.

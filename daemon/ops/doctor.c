@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ptctl doctor: whether this host can pass devices through, and what a guest's devices need. */
 #include <errno.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,26 @@ static void check_acs_override(const Model *m, DoctorReport *r) {
                           "by peer-to-peer DMA", arg);
 }
 
+/* VFIO cdev (6.6+) gives each VFIO-bound device a /dev/vfio/devices/vfioN, which a VMM can only use through
+ * iommufd's /dev/iommu: checked once a device has such a node. */
+static void check_iommufd(const Model *m, DoctorReport *r) {
+        const Device *with_node = NULL;
+        for (size_t i = 0; !with_node && i < m->inventory.n; i++)
+                if (!isempty(m->inventory.devices[i]->vfio_device))
+                        with_node = m->inventory.devices[i];
+        if (!with_node)
+                return;
+        _cleanup_free_ char *misc = pt_path_join(m->sysfs_root, "class/misc/iommu");
+        if (misc && access(misc, F_OK) == 0)
+                (void) doctor_add(r, "iommufd", "ok", NULL, "/dev/iommu is there: VMMs can use the VFIO device nodes "
+                                  "(%s has /dev/vfio/devices/%s)", with_node->bdf, with_node->vfio_device);
+        else
+                (void) doctor_add(r, "iommufd", "warn", "modprobe iommufd (CONFIG_IOMMUFD), or have the VMM use "
+                                  "the group node /dev/vfio/N", "%s has the VFIO device node /dev/vfio/devices/%s, "
+                                  "but there is no /dev/iommu: without iommufd a VMM cannot use device nodes",
+                                  with_node->bdf, with_node->vfio_device);
+}
+
 static void check_stub(const Model *m, DoctorReport *r) {
         const char *stub = host_stub_driver(m->host);
         _cleanup_free_ char *rel = NULL;
@@ -205,6 +226,7 @@ int doctor_run(const Model *m, const char *guest, DoctorReport *r) {
         check_iommu(m, r);
         check_interrupt_remapping(m, r);
         check_acs_override(m, r);
+        check_iommufd(m, r);
         check_stub(m, r);
         if (guest)
                 check_guest(m, r, guest);

@@ -16,6 +16,9 @@
  * which would make the reply grow with the square of the group size). Fixed for this method's lifetime. */
 #define PT_INVENTORY_ENTRY_SIGNATURE_INNER "sqqqqyussssybbsbssisbbbbbasuussbsss"
 #define PT_INVENTORY_ENTRY_SIGNATURE "(" PT_INVENTORY_ENTRY_SIGNATURE_INNER ")"
+/* GetInventory2: the same and then NumaNode, VfioGroupNode, VfioDeviceNode. */
+#define PT_INVENTORY2_ENTRY_SIGNATURE_INNER PT_INVENTORY_ENTRY_SIGNATURE_INNER "iss"
+#define PT_INVENTORY2_ENTRY_SIGNATURE "(" PT_INVENTORY2_ENTRY_SIGNATURE_INNER ")"
 
 #define PT_ERROR_PREFIX         "org.passthru1.Error."
 #define PT_ERROR_NOT_FOUND      PT_ERROR_PREFIX "NotFound"

@@ -43,6 +43,12 @@ static FkDevice *find_present_exact(FkKernel *k, const char *name) {
         return NULL;
 }
 
+/* vfio-pci and the VFIO variant drivers (mlx5_vfio_pci, virtio_vfio_pci, ...). */
+bool fk_driver_is_vfio(const FkDriver *drv) {
+        size_t n = strlen(drv->name);
+        return streq(drv->name, "vfio-pci") || (n > 9 && streq(drv->name + n - 9, "_vfio_pci"));
+}
+
 FkDriver *fk_find_driver(FkKernel *k, const char *name) {
         for (FkDriver *drv = k->drivers; drv; drv = drv->next)
                 if (streq(drv->name, name))
@@ -88,6 +94,9 @@ static int bind(FkKernel *k, FkDevice *d, FkDriver *drv) {
                 take_time(k, k->bind_latency_ms);
         d->driver = drv;
         d->command = -1; /* what its probe enables */
+        /* vfio_pci_core registers a VFIO device: with cdev, its node is vfio-dev/vfioN (N from an IDA). */
+        if (k->vfio_cdev && fk_driver_is_vfio(drv))
+                d->vfio_dev = k->next_vfio_dev++;
         int r = fk_render_device_attrs(k, d);
         fk_uevent_send(k, d, "bind");
         fk_log(k, "bind %s %s", d->bdf, drv->name);
@@ -103,6 +112,7 @@ static int unbind(FkKernel *k, FkDevice *d) {
         (void) unlink(back);
         fk_log(k, "unbind %s %s", d->bdf, d->driver->name);
         d->driver = NULL;
+        d->vfio_dev = -1;
         int r = fk_render_device_attrs(k, d);
         fk_uevent_send(k, d, "unbind");
         return r;
@@ -254,7 +264,7 @@ static int create_vfs(FkKernel *k, FkDevice *pf, int n) {
                                            .subvendor = pf->subvendor, .subdevice = pf->subdevice,
                                            .class_code = pf->class_code, .pcie_type = 0, .flr = true, .pf = pf,
                                            .vf_index = i, .group = k->next_group++, .parent = pf->parent,
-                                           .command = -1 };
+                                           .numa_node = pf->numa_node, .vfio_dev = -1, .command = -1 };
                         memcpy(vf->bdf, bdf, sizeof(bdf));
                         FkDevice **tail = &k->devices;
                         while (*tail)

@@ -230,6 +230,8 @@ static int render_uevent_file(FkKernel *k, FkDevice *d) {
 }
 
 /* The attributes that change with state; rewritten after every operation that touches the device. */
+static int rm_rf(const char *path);
+
 int fk_render_device_attrs(FkKernel *k, FkDevice *d) {
         _cleanup_free_ char *link = fk_device_path(d, "driver"), *drvlink = NULL;
         int r;
@@ -282,6 +284,17 @@ int fk_render_device_attrs(FkKernel *k, FkDevice *d) {
                 if (r >= 0)
                         r = dev_write(k, d, "sriov_drivers_autoprobe", "%d\n", d->vfs_autoprobe);
                 if (r < 0)
+                        return r;
+        }
+        _cleanup_free_ char *vfio_dir = fk_device_path(d, "vfio-dev"), *back_dir = NULL;
+        if (!vfio_dir || asprintf(&back_dir, "%s/%s", k->backing, vfio_dir) < 0)
+                return -ENOMEM;
+        (void) rm_rf(back_dir);
+        if (d->vfio_dev >= 0) {
+                _cleanup_free_ char *node = NULL;
+                if (asprintf(&node, "%s/vfio%d", vfio_dir, d->vfio_dev) < 0)
+                        return -ENOMEM;
+                if ((r = mkdir_rel(k, node)) < 0)
                         return r;
         }
         r = render_uevent_file(k, d);
@@ -347,6 +360,7 @@ int fk_render_device(FkKernel *k, FkDevice *d) {
             (r = dev_write(k, d, "class", "0x%06x\n", d->class_code)) < 0 ||
             (r = dev_write(k, d, "revision", "0x%02x\n", d->revision)) < 0 ||
             (r = dev_write(k, d, "irq", "0\n")) < 0 ||
+            (r = dev_write(k, d, "numa_node", "%d\n", d->numa_node)) < 0 ||
             (r = dev_write(k, d, "resource", "%s", resource)) < 0 ||
             (r = dev_write(k, d, "enable", "%d\n", d->driver ? 1 : 0)) < 0 ||
             (r = dev_write(k, d, "modalias", "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n", d->vendor,
@@ -494,6 +508,8 @@ int fk_render_all(FkKernel *k) {
                     (r = fk_write_file(k, table, "")) < 0)
                         return r;
         }
+        if (k->iommufd && (r = mkdir_rel(k, "class/misc/iommu")) < 0)
+                return r;
         if (k->hypervisor) {
                 if ((r = mkdir_rel(k, "hypervisor")) < 0 || (r = write_filef(k, "hypervisor/type", "%s\n", k->hypervisor)) < 0)
                         return r;

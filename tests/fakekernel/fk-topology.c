@@ -5,8 +5,9 @@
  *   device BDF id=VVVV:DDDD class=CCCCCC [subsys=VVVV:DDDD] [rev=RR] [parent=BDF] [mf]
  *          [pcie=endpoint|legacy-endpoint|root-port|upstream-port|downstream-port|pcie-to-pci-bridge|rciep]
  *          [flr] [af-flr] [pm] [pm-nosoftreset] [acs] [serial=HEX] [sriov=TOTAL:VFDID] [vfs=N]
- *          [group=N] [driver=NAME] [reset=m1,m2|none] [boot-vga] [block=NAME:MAJ:MIN] [net=IFACE]
+ *          [group=N] [driver=NAME] [reset=m1,m2|none] [boot-vga] [block=NAME:MAJ:MIN] [net=IFACE] [numa=N]
  *   hypervisor xen
+ *   vfio-cdev [iommufd]          (VFIO device nodes, 6.6+: vfio-dev/vfioN under a VFIO-bound device; /dev/iommu)
  *   iommu NAME ACPI-TABLE        (an IOMMU unit, e.g. "iommu dmar0 DMAR")
  */
 #include <ctype.h>
@@ -118,7 +119,8 @@ int fk_device_parse_line(FkKernel *k, const char *line, FkDevice **ret, char **e
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        *d = (FkDevice) { .pcie_type = -1, .group = -1, .vfs_autoprobe = true, .command = -1 };
+        *d = (FkDevice) { .pcie_type = -1, .group = -1, .numa_node = -1, .vfio_dev = -1, .vfs_autoprobe = true,
+                          .command = -1 };
         if (pt_address_parse_bdf(*w, &d->addr, &reason) < 0)
                 return set_error(error, "%s", reason);
         pt_address_format(&d->addr, d->bdf);
@@ -196,6 +198,8 @@ int fk_device_parse_line(FkKernel *k, const char *line, FkDevice **ret, char **e
                         d->num_vfs = atoi(v);
                 else if (streq(key, "group"))
                         d->group = atoi(v);
+                else if (streq(key, "numa"))
+                        d->numa_node = atoi(v);
                 else if (streq(key, "driver")) {
                         d->initial_driver = fk_find_driver(k, v);
                         if (!d->initial_driver)
@@ -249,6 +253,9 @@ int fk_topology_load(FkKernel *k, const char *path) {
                         free(k->iommu_table);
                         k->iommu = strdup(words[1]);
                         k->iommu_table = strdup(words[2]);
+                } else if (streq(words[0], "vfio-cdev")) {
+                        k->vfio_cdev = true;
+                        k->iommufd = words[1] && streq(words[1], "iommufd");
                 } else if (streq(words[0], "hypervisor") && words[1]) {
                         free(k->hypervisor);
                         k->hypervisor = strdup(words[1]);

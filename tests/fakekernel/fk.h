@@ -61,6 +61,8 @@ typedef struct FkDevice {
         struct FkDevice *pf;
         int vf_index;
         int group;                /* -1: no IOMMU group */
+        int numa_node;            /* -1: none (numa_node reads -1) */
+        int vfio_dev;             /* its vfio-dev/vfioN while bound to a VFIO driver with cdev; -1: none */
         struct FkDevice *parent;  /* upstream bridge, NULL on a root bus */
         char *override;
         FkDriver *driver;
@@ -103,6 +105,9 @@ typedef struct FkKernel {
         int uevent_fd;            /* -1: no uevents */
         uint64_t seqnum;
         int next_group;
+        bool vfio_cdev;           /* the kernel has VFIO cdev (6.6+): vfio-dev/vfioN under a VFIO-bound device */
+        bool iommufd;             /* /dev/iommu is there: class/misc/iommu */
+        int next_vfio_dev;
         FILE *log;                /* every write and what came of it */
         bool (*interrupted)(void); /* the writer gave up (signal): a blocked write returns */
         unsigned reset_latency_ms; /* how long a reset takes ("latency reset MS"; FLR is at least 100 ms) */
@@ -112,6 +117,7 @@ typedef struct FkKernel {
 
 /* fk-topology.c */
 int fk_topology_load(FkKernel *k, const char *path);
+bool fk_driver_is_vfio(const FkDriver *drv);
 int fk_device_parse_line(FkKernel *k, const char *line, FkDevice **ret, char **error);
 
 /* fk-render.c */
