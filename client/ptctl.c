@@ -44,6 +44,8 @@ static const Command commands[] = {
         { "hide", ptctl_cmd_hide, "hide DEVICE [--driver vfio-pci|pciback|pci-stub] [--force]",
           "Keep a device (or an address, for when one appears) away from host drivers, across reboots", true },
         { "unhide", ptctl_cmd_unhide, "unhide DEVICE [--no-rebind]", "Give a hidden device back to its host driver", true },
+        { "vfs", ptctl_cmd_vfs, "vfs PF [COUNT] [--json]",
+          "A PF's SR-IOV VFs; with COUNT, set how many it has (kept across restarts and reboots)", true },
         { "hidden", ptctl_cmd_hidden, "hidden [--json]", "The hide pool: stub, state, driver, original driver" },
         { "boot-config", ptctl_cmd_boot_config, "boot-config [--format cmdline|modprobe|vfio]",
           "The hide pool as xen-pciback.hide=, a modprobe.d line, or vfio-pci.ids=" },

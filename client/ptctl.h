@@ -36,6 +36,7 @@ int ptctl_cmd_reset(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_hide(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_unhide(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_hidden(PtctlContext *ctx, int argc, char *argv[]);
+int ptctl_cmd_vfs(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_boot_config(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_attach(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_detach(PtctlContext *ctx, int argc, char *argv[]);

@@ -531,3 +531,8 @@ gboolean harness_log_contains(Harness *h, const char *needle) {
         g_autofree char *log = harness_read(h, "fakekernel/log");
         return log && strstr(log, needle);
 }
+
+gboolean harness_daemon_log_contains(Harness *h, const char *needle) {
+        g_autofree char *log = NULL;
+        return h->daemon_log && g_file_get_contents(h->daemon_log, &log, NULL, NULL) && strstr(log, needle);
+}

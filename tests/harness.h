@@ -76,3 +76,5 @@ char *harness_manager_call_error(Harness *h, const char *method, GVariant *param
 char *harness_guest_state(Harness *h, const char *guest);
 /* The fake kernel's log of writes and what came of them. */
 gboolean harness_log_contains(Harness *h, const char *needle);
+/* What passthrud wrote to its log (stderr) in this harness, across its restarts. */
+gboolean harness_daemon_log_contains(Harness *h, const char *needle);

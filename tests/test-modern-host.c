@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The modern host on the fake kernel: NUMA placement of devices and guests, and the VFIO device nodes (group
- * and iommufd cdev) a VMM opens. */
+ * and iommufd cdev) a VMM opens, and SR-IOV VF counts set through passthrud. */
 #include <string.h>
 
 #include "harness.h"
@@ -74,11 +74,75 @@ static void test_vfio_nodes(HarnessFixture *f, gconstpointer data) {
         harness_ptctl_ok(f->h, "unassign", "g2", NULL);
 }
 
+static guint vf_count(Harness *h, const char *pf, JsonArray **ret_vfs, JsonNode **keep) {
+        *keep = harness_ptctl_json(h, "vfs", pf, "--json", NULL);
+        JsonObject *o = json_node_get_object(*keep);
+        if (ret_vfs)
+                *ret_vfs = json_object_get_array_member(o, "vfs");
+        return (guint) json_object_get_int_member(o, "num_vfs");
+}
+
+/* ptctl vfs / SetVirtualFunctions: VFs appear with the PF's NUMA node; a count the PF cannot have, a device
+ * without SR-IOV and a VF are refused by name; a change that would take a VF in use is refused naming it and
+ * changes nothing; the count is set again when passthrud starts after the VFs went (a reboot, a driver reload),
+ * and 0 forgets it. */
+static void test_vfs(void) {
+        Harness *h = harness_new("modern.topo");
+        harness_start_daemon(h, NULL);
+        harness_ptctl_ok(h, "vfs", "81:00.0", "3", NULL);
+        g_autoptr(JsonNode) k1 = NULL;
+        JsonArray *vfs = NULL;
+        g_assert_cmpuint(vf_count(h, "81:00.0", &vfs, &k1), ==, 3);
+        g_assert_cmpuint(json_array_get_length(vfs), ==, 3);
+        g_assert_cmpstr(json_array_get_string_element(vfs, 1), ==, "0000:81:00.2");
+        g_autoptr(JsonNode) vf = harness_ptctl_json(h, "show", "81:00.2", "--json", NULL);
+        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(vf), "physical_function"), ==,
+                        "0000:81:00.0");
+        g_assert_cmpint(json_object_get_int_member(json_node_get_object(vf), "numa_node"), ==, 1);
+        g_assert_true(harness_daemon_log_contains(h, "Set 3 VFs on 0000:81:00.0"));
+
+        harness_ptctl_refused(h, "supports at most 8 VFs (sriov_totalvfs), not 9", "vfs", "81:00.0", "9", NULL);
+        harness_ptctl_refused(h, "0000:01:00.0 has no SR-IOV capability", "vfs", "01:00.0", "2", NULL);
+        harness_ptctl_refused(h, "is itself a VF (of 0000:81:00.0)", "vfs", "81:00.1", "1", NULL);
+        harness_ptctl_refused(h, "83:00.0", "vfs", "83:00.0", "1", NULL);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "vfs", "81:00.0", "two", NULL), ==, 2);
+
+        harness_ptctl_ok(h, "assign", "g3", "81:00.2", NULL);
+        harness_ptctl_refused(h, "0000:81:00.2 (assigned, guest g3)", "vfs", "81:00.0", "0", NULL);
+        harness_ptctl_refused(h, "would remove VFs in use", "vfs", "81:00.0", "2", NULL);
+        g_autoptr(JsonNode) k2 = NULL;
+        g_assert_cmpuint(vf_count(h, "81:00.0", NULL, &k2), ==, 3);
+        harness_ptctl_ok(h, "unassign", "g3", NULL);
+        harness_ptctl_ok(h, "vfs", "81:00.0", "2", NULL);
+        g_autoptr(JsonNode) k3 = NULL;
+        g_assert_cmpuint(vf_count(h, "81:00.0", NULL, &k3), ==, 2);
+
+        /* The VFs go while passthrud is down (a PF driver reload); its next start makes them again. */
+        harness_stop_daemon(h);
+        g_assert_cmpint(harness_write(h, "bus/pci/devices/0000:81:00.0/sriov_numvfs", "0"), ==, 0);
+        harness_start_daemon(h, NULL);
+        g_autoptr(JsonNode) k4 = NULL;
+        g_assert_cmpuint(vf_count(h, "81:00.0", NULL, &k4), ==, 2);
+        g_assert_true(harness_daemon_log_contains(h, "Set 2 VFs on 0000:81:00.0, as recorded"));
+        g_autoptr(JsonNode) listed = harness_ptctl_json(h, "list", "--json", NULL);
+        g_assert_nonnull(json_array_find_address(json_node_get_array(listed), "0000:81:00.2"));
+
+        /* 0 removes them and the record: the next start leaves the PF without VFs. */
+        harness_ptctl_ok(h, "vfs", "81:00.0", "0", NULL);
+        harness_stop_daemon(h);
+        harness_start_daemon(h, NULL);
+        g_autoptr(JsonNode) k5 = NULL;
+        g_assert_cmpuint(vf_count(h, "81:00.0", NULL, &k5), ==, 0);
+        harness_stop_daemon(h);
+        harness_free(h);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add("/modern/numa", HarnessFixture, "modern.topo", harness_fixture_setup, test_numa,
                    harness_fixture_teardown);
         g_test_add("/modern/vfio-nodes", HarnessFixture, "modern.topo", harness_fixture_setup, test_vfio_nodes,
                    harness_fixture_teardown);
+        g_test_add_func("/modern/vfs", test_vfs);
         return harness_run();
 }

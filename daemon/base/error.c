@@ -40,6 +40,9 @@ static const struct {
         [PT_ERR_RATE_LIMITED] = { "RateLimited", EAGAIN },
         [PT_ERR_HOST_CRITICAL] = { "HostCritical", EPERM },
         [PT_ERR_NO_IOMMU] = { "NoIommu", EOPNOTSUPP },
+        [PT_ERR_NOT_SRIOV] = { "NotSriov", EOPNOTSUPP },
+        [PT_ERR_INVALID_VF_COUNT] = { "InvalidVfCount", ERANGE },
+        [PT_ERR_VFS_IN_USE] = { "VfsInUse", EBUSY },
 };
 
 const char *pt_error_code_name(PtErrorCode code) {

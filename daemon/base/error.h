@@ -39,6 +39,9 @@ typedef enum PtErrorCode {
         PT_ERR_RATE_LIMITED,
         PT_ERR_HOST_CRITICAL,
         PT_ERR_NO_IOMMU,
+        PT_ERR_NOT_SRIOV,
+        PT_ERR_INVALID_VF_COUNT,
+        PT_ERR_VFS_IN_USE,
         _PT_ERR_MAX,
 } PtErrorCode;
 

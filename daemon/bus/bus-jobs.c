@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The Manager's methods that move devices: StartGuest, StopGuest, ResetDevice, Hide, Unhide, AttachDevice,
- * DetachDevice. Each validates what it can at once, is authorized, and becomes a job; the operations layer plans
+ * DetachDevice, SetVirtualFunctions. Each validates what it can at once, is authorized, and becomes a job; the operations layer plans
  * it when its turn comes and the reply goes out when it has run (or was refused). */
 #include <errno.h>
 #include <stdlib.h>
@@ -164,6 +164,34 @@ int bus_method_hide(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
 
 int bus_method_unhide(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return pool_job(msg, userdata, JOB_UNHIDE, error);
+}
+
+static int no_option(const char *key, char type, bool b, const char *s, uint32_t u, void *userdata, PtError *e) {
+        return pt_error_set(e, PT_ERR_INVALID_OPTION, "unknown option %s of type %c (none are known)", key, type);
+}
+
+int bus_method_set_virtual_functions(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        Device *pf;
+        uint32_t count;
+        PtError e = {};
+        int r = bus_read_device(b, msg, &pf, error);
+        if (r < 0)
+                return r;
+        if ((r = sd_bus_message_read(msg, "u", &count)) < 0)
+                return r;
+        if ((r = bus_read_options(msg, no_option, NULL, &e)) < 0 || (r = plan_check_store(b->model, &e)) < 0)
+                return bus_error_set(error, r, &e);
+        r = bus_authorize(b->auth, msg, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        Job *j = job_new(JOB_SET_VFS, NULL);
+        if (!j || !job_add_device(j, pf->bdf)) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        j->num_vfs = count;
+        return submit(b, msg, j);
 }
 
 static int assign_option(const char *key, char type, bool b, const char *s, uint32_t u, void *userdata, PtError *e) {

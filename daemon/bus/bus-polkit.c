@@ -33,6 +33,7 @@ static const struct {
         { "StopGuest", PT_ACTION_MANAGE },
         { "ResetDevice", PT_ACTION_MANAGE },
         { "Hide", PT_ACTION_MANAGE },
+        { "SetVirtualFunctions", PT_ACTION_MANAGE },
         { "Unhide", PT_ACTION_MANAGE },
         { "AttachDevice", PT_ACTION_MANAGE },
         { "DetachDevice", PT_ACTION_MANAGE },

@@ -310,6 +310,33 @@ int binder_reset(Binder *b, const char *bdf, const char *method, BindFailure *f)
         return 0;
 }
 
+int binder_set_num_vfs(Binder *b, const char *pf, uint32_t num_vfs, BindFailure *f) {
+        _cleanup_free_ char *rel = sysfs_device_attr(pf, "sriov_numvfs");
+        uint64_t current = 0;
+        char value[16];
+        int r;
+
+        if (!rel)
+                return -ENOMEM;
+        if ((r = sysfs_read_u64(b->root, rel, &current)) < 0)
+                return fail(f, r, "%s has no sriov_numvfs: %s", pf, strerror(-r));
+        if (current == num_vfs)
+                return 0;
+        /* The kernel changes a PF's VF count only from or to 0 (sriov_numvfs_store() answers EBUSY otherwise). */
+        if (current != 0 && num_vfs != 0 && (r = write_device_attr(b, pf, "sriov_numvfs", "0")) < 0)
+                return fail(f, r, "removing the %u VFs of %s failed: %s", (unsigned) current, pf,
+                            r == -ETIMEDOUT ? "timed out" : strerror(-r));
+        snprintf(value, sizeof(value), "%u", (unsigned) num_vfs);
+        r = write_device_attr(b, pf, "sriov_numvfs", value);
+        if (r == -ENOENT)
+                /* "Driver does not support SRIOV configuration via sysfs", or no driver at all. */
+                return fail(f, r, "the driver of %s does not create VFs (no sriov_configure)", pf);
+        if (r < 0)
+                return fail(f, r, "setting %u VFs on %s failed: %s", (unsigned) num_vfs, pf,
+                            r == -ETIMEDOUT ? "timed out" : strerror(-r));
+        return 0;
+}
+
 #define SBR_HEADER 64u
 #define PCI_BRIDGE_CONTROL 0x3e
 #define PCI_BRIDGE_CTL_BUS_RESET 0x40

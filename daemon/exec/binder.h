@@ -54,5 +54,7 @@ int binder_reset(Binder *b, const char *bdf, const char *method, BindFailure *f)
  * Functions that stay silent are listed in *ret_dead (malloc'd strv; their header cannot be restored); the first
  * in scope being one of them fails the call (-ENXIO). */
 int binder_bus_reset(Binder *b, const char *bridge, char *const *scope, int64_t op, char ***ret_dead, BindFailure *f);
+/* sriov_numvfs = num_vfs (through 0 when changing one count to another, as the kernel requires). */
+int binder_set_num_vfs(Binder *b, const char *pf, uint32_t num_vfs, BindFailure *f);
 /* Recovery of a bus reset cut short: the bit released and every saved header written back to whatever answers. */
 int binder_bus_reset_recover(Binder *b, const char *bridge, const char *saved);

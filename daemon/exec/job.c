@@ -18,7 +18,7 @@
 static const char *const kind_names[] = {
         [JOB_START_GUEST] = "start", [JOB_STOP_GUEST] = "stop", [JOB_HIDE] = "hide",
         [JOB_UNHIDE] = "unhide", [JOB_RESET] = "reset", [JOB_RECOVER] = "recover", [JOB_ATTACH] = "attach",
-        [JOB_DETACH] = "detach",
+        [JOB_DETACH] = "detach", [JOB_SET_VFS] = "vfs",
 };
 
 const char *job_kind_to_string(JobKind kind) {
@@ -544,6 +544,23 @@ static void unhide(Job *j, Binder *b) {
                 fail_job(j, 0);
 }
 
+/* The count first, then its record: a PF the kernel refused keeps the count it had, in sysfs and database. */
+static void set_vfs(Job *j, Binder *b) {
+        JobDevice *d = &j->devices[0];
+        BindFailure f = {};
+        int r = binder_set_num_vfs(b, d->bdf, j->num_vfs, &f);
+        if (r < 0) {
+                take_failure(d, r, &f);
+                fail_job(j, 0);
+                return;
+        }
+        r = store_set_vf_count(b->journal, d->bdf, j->num_vfs);
+        if (r < 0) {
+                j->error = r;
+                j->message = strdup("could not record the VF count in the database");
+        }
+}
+
 void job_execute(Job *j, Binder *b) {
         job_log_notes(j);
         switch (j->kind) {
@@ -564,6 +581,9 @@ void job_execute(Job *j, Binder *b) {
                 return;
         case JOB_UNHIDE:
                 unhide(j, b);
+                return;
+        case JOB_SET_VFS:
+                set_vfs(j, b);
                 return;
         case JOB_RESET:
         case JOB_RECOVER:

@@ -21,6 +21,7 @@ typedef enum JobKind {
         JOB_RECOVER,            /* at start: finish or roll back what the journal says was under way */
         JOB_ATTACH,             /* one device into a running guest: recorded, claimed, reset; all or nothing */
         JOB_DETACH,             /* one device out of a running guest: reset, given back, record removed */
+        JOB_SET_VFS,            /* a PF's sriov_numvfs set and recorded (devices[0] is the PF) */
 } JobKind;
 
 typedef struct JobDevice {
@@ -72,6 +73,7 @@ typedef struct Job {
         bool noop;                      /* planned, and nothing to do in sysfs */
         bool force;                     /* JOB_HIDE, JOB_ATTACH: take a host-critical device anyway */
         StoredAssignment record;        /* JOB_ATTACH: the assignment it makes */
+        uint32_t num_vfs;               /* JOB_SET_VFS: the count */
         JobNote *notes;
         size_t n_notes;
 

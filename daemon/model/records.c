@@ -30,6 +30,7 @@ void records_done(Records *r) {
         hidden_free(r->hidden, r->n_hidden);
         pt_strv_free(r->running_guests);
         leases_free(r->leases, r->n_leases);
+        free(r->vf_counts);
         pt_strv_free(r->owners_gone);
         pt_strv_free(r->stuck);
         pt_strv_free(r->failed);
@@ -42,13 +43,16 @@ int records_load(Records *r, Store *s) {
         size_t n_holds = 0, n_hidden = 0;
         char **running = NULL;
         StoredLease *leases = NULL;
-        size_t n_leases = 0;
+        StoredVfCount *vf_counts = NULL;
+        size_t n_leases = 0, n_vf_counts = 0;
         int k;
 
         if ((k = store_load_holds(s, &holds, &n_holds)) < 0)
                 return k;
         if ((k = store_load_hidden(s, &hidden, &n_hidden)) < 0 || (k = store_load_running(s, &running)) < 0 ||
-            (k = store_load_leases(s, &leases, &n_leases)) < 0) {
+            (k = store_load_leases(s, &leases, &n_leases)) < 0 ||
+            (k = store_load_vf_counts(s, &vf_counts, &n_vf_counts)) < 0) {
+                leases_free(leases, n_leases);
                 holds_free(holds, n_holds);
                 hidden_free(hidden, n_hidden);
                 pt_strv_free(running);
@@ -57,6 +61,9 @@ int records_load(Records *r, Store *s) {
         leases_free(r->leases, r->n_leases);
         r->leases = leases;
         r->n_leases = n_leases;
+        free(r->vf_counts);
+        r->vf_counts = vf_counts;
+        r->n_vf_counts = n_vf_counts;
         holds_free(r->holds, r->n_holds);
         hidden_free(r->hidden, r->n_hidden);
         pt_strv_free(r->running_guests);
@@ -72,6 +79,13 @@ const StoredHold *records_find_hold(const Records *r, const char *bdf) {
         for (size_t i = 0; i < r->n_holds; i++)
                 if (streq(r->holds[i].address, bdf))
                         return &r->holds[i];
+        return NULL;
+}
+
+const StoredVfCount *records_find_vf_count(const Records *r, const char *pf) {
+        for (size_t i = 0; i < r->n_vf_counts; i++)
+                if (streq(r->vf_counts[i].pf, pf))
+                        return &r->vf_counts[i];
         return NULL;
 }
 

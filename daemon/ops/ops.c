@@ -66,6 +66,9 @@ static void job_error(const Job *j, PtError *e) {
         const JobDevice *d = j->failed_index >= 0 ? &j->devices[j->failed_index] : NULL;
         PtErrorCode code = !d ? PT_ERR_INTERNAL :
                            d->stuck ? PT_ERR_TIMEOUT :
+                           j->kind == JOB_SET_VFS ? (d->error == -ENOENT ? PT_ERR_NOT_SRIOV :
+                                                     d->error == -ERANGE || d->error == -EINVAL ?
+                                                     PT_ERR_INVALID_VF_COUNT : PT_ERR_INTERNAL) :
                            d->driver_missing ? PT_ERR_DRIVER_UNAVAILABLE :
                            d->reset_failed || d->failed ? PT_ERR_RESET_FAILED : PT_ERR_BIND_FAILED;
         const char *what = j->kind == JOB_START_GUEST ? "cannot start guest" :
@@ -132,6 +135,10 @@ static void finish(Ops *o, Job *j, const PtError *refusal) {
         if (r < 0)
                 log_warning_errno(r, "Failed to re-read the managed-mode records: %m");
         model_refresh_devices(m, bdfs);
+        /* The kernel added or removed the VFs before the write returned: take them in now, not when their
+         * uevents come, so that the next request sees them. */
+        if (j->kind == JOB_SET_VFS)
+                model_resync(m);
 
         const JobDevice *first = j->n_devices > 0 ? &j->devices[0] : NULL;
         if (j->kind == JOB_HIDE && !j->error)
@@ -141,6 +148,9 @@ static void finish(Ops *o, Job *j, const PtError *refusal) {
                             "; no device there yet: it is claimed when one appears");
         else if (j->kind == JOB_UNHIDE && !j->error)
                 pt_log_full(LOG_INFO, PT_MESSAGE_UNHIDDEN, first->bdf, NULL, NULL, "Unhid %s", first->bdf);
+        else if (j->kind == JOB_SET_VFS && !j->error)
+                pt_log_full(LOG_INFO, PT_MESSAGE_VFS_SET, first->bdf, NULL, NULL, "Set %u VFs on %s%s", j->num_vfs,
+                            first->bdf, j->num_vfs ? "; set again at every start" : "");
         else if (j->kind == JOB_START_GUEST || j->kind == JOB_STOP_GUEST) {
                 bool start = j->kind == JOB_START_GUEST;
                 if (j->error)

@@ -26,6 +26,8 @@ int plan_job(const Model *m, Job *j, PtError *e) {
                 return plan_attach(m, j, e);
         case JOB_DETACH:
                 return plan_detach(m, j, e);
+        case JOB_SET_VFS:
+                return plan_set_vfs(m, j, e);
         case JOB_RECOVER:
                 /* Planned by whoever made it (recovery, the hide pool, a returning device). */
                 return 0;

@@ -29,6 +29,7 @@ int plan_attach(const Model *m, Job *j, PtError *e);
 int plan_detach(const Model *m, Job *j, PtError *e);
 int plan_hide(const Model *m, Job *j, PtError *e);
 int plan_unhide(const Model *m, Job *j, PtError *e);
+int plan_set_vfs(const Model *m, Job *j, PtError *e);
 /* A claim of hidden device d back onto its stub (the hide pool's driver for it); jd->claim stays false when
  * there is nothing to do (already there, or a running guest has it). */
 int plan_hide_pool_claim(const Model *m, JobDevice *jd, const Device *d);

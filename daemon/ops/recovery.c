@@ -141,6 +141,43 @@ static int settle_earlier_boot(Model *m) {
         return stopped ? model_reload_records(m) : 0;
 }
 
+/* The VF counts SetVirtualFunctions recorded, before the hide pool and guests look for the VFs. Only a PF that has
+ * none now gets them (after a reboot or a PF driver reload): one with another count may have VFs in use, which
+ * the change would pull away; it is logged and left. */
+static void apply_vf_counts(Ops *o) {
+        Model *m = o->model;
+        bool added = false;
+        for (size_t i = 0; i < m->records.n_vf_counts; i++) {
+                const StoredVfCount *v = &m->records.vf_counts[i];
+                const Device *pf = inventory_find_bdf(&m->inventory, v->pf);
+                if (!pf) {
+                        pt_log_full(LOG_WARNING, NULL, v->pf, NULL, NULL, "PF %s is not present; its %u VFs are not "
+                                    "created", v->pf, v->num_vfs);
+                        continue;
+                }
+                if (pf->sriov_num_vfs == v->num_vfs)
+                        continue;
+                if (pf->sriov_num_vfs != 0) {
+                        pt_log_full(LOG_WARNING, NULL, v->pf, NULL, NULL, "PF %s has %u VFs where %u are recorded; "
+                                    "left as it is (ptctl vfs %s %u sets it)", v->pf, pf->sriov_num_vfs, v->num_vfs,
+                                    v->pf, v->num_vfs);
+                        continue;
+                }
+                Binder b = executor_binder(o->exec, m->store);
+                BindFailure f = {};
+                if (binder_set_num_vfs(&b, v->pf, v->num_vfs, &f) < 0) {
+                        pt_log_full(LOG_ERR, NULL, v->pf, NULL, NULL, "Could not create the %u recorded VFs of %s: %s",
+                                    v->num_vfs, v->pf, f.why);
+                        continue;
+                }
+                pt_log_full(LOG_INFO, PT_MESSAGE_VFS_SET, v->pf, NULL, NULL, "Set %u VFs on %s, as recorded",
+                            v->num_vfs, v->pf);
+                added = true;
+        }
+        if (added)
+                model_resync(m);
+}
+
 int ops_recover(Ops *o) {
         Model *m = o->model;
         _cleanup_(job_freep) Job *j = NULL;
@@ -166,6 +203,7 @@ int ops_recover(Ops *o) {
                                     "space", ops[i].address);
                         (void) binder_bus_reset_recover(&b, ops[i].address, strempty(ops[i].step));
                 }
+        apply_vf_counts(o);
         j = job_new(JOB_RECOVER, NULL);
         if (!j)
                 r = -ENOMEM;

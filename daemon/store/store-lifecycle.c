@@ -181,6 +181,24 @@ static int hide_locked(Store *s, const char *address, const char *driver) {
         return r < 0 ? r : 0;
 }
 
+static bool fill_vf_count(sqlite3_stmt *st, void *item) {
+        StoredVfCount *v = item;
+        snprintf(v->pf, sizeof(v->pf), "%s", (const char *) sqlite3_column_text(st, 0));
+        v->num_vfs = (uint32_t) sqlite3_column_int64(st, 1);
+        return true;
+}
+
+static void done_vf_count(void *item) {
+}
+
+int store_load_vf_counts(Store *s, StoredVfCount **ret, size_t *n) {
+        pthread_mutex_lock(&s->lock);
+        int r = load_rows(s, "SELECT pf, num_vfs FROM vf_counts ORDER BY pf", sizeof(StoredVfCount), fill_vf_count,
+                          done_vf_count, (void **) ret, n, "reading the VF counts");
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
 /* How long a commit waits: for the disk (FULL), or only for the kernel's page cache (NORMAL, a step inside an
  * operation whose end waits). The pragma applies to the commits that follow it. */
 static void set_sync(Store *s, bool relaxed) {
@@ -197,6 +215,26 @@ int store_hide(Store *s, const char *address, const char *driver) {
         int r = hide_locked(s, address, driver);
         pthread_mutex_unlock(&s->lock);
         return r;
+}
+
+int store_set_vf_count(Store *s, const char *pf, uint32_t num_vfs) {
+        sqlite3_stmt *st = NULL;
+        pthread_mutex_lock(&s->lock);
+        set_sync(s, false);
+        int r = num_vfs == 0 ? store_statement(s, "DELETE FROM vf_counts WHERE pf = ?", &st) :
+                               store_statement(s, "INSERT OR REPLACE INTO vf_counts (pf, num_vfs, since) "
+                                                  "VALUES (?, ?, CAST(strftime('%s', 'now') AS INTEGER))", &st);
+        if (r >= 0) {
+                sqlite3_bind_text(st, 1, pf, -1, SQLITE_STATIC);
+                if (num_vfs > 0)
+                        sqlite3_bind_int64(st, 2, num_vfs);
+                int rc = sqlite3_step(st);
+                sqlite3_reset(st);
+                if (rc != SQLITE_DONE)
+                        r = sql_error(s, rc, "recording the VF count");
+        }
+        pthread_mutex_unlock(&s->lock);
+        return r < 0 ? r : 0;
 }
 
 static int unhide_locked(Store *s, const char *address) {

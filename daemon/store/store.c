@@ -72,6 +72,11 @@ static const char *const migrations[] = {
         "  start_time INTEGER NOT NULL DEFAULT 0,"
         "  domain TEXT NOT NULL DEFAULT '',"
         "  since INTEGER NOT NULL);",
+        /* 6: how many SR-IOV VFs each PF is to have (SetVirtualFunctions), applied again at every start */
+        "CREATE TABLE vf_counts ("
+        "  pf TEXT PRIMARY KEY,"
+        "  num_vfs INTEGER NOT NULL,"
+        "  since INTEGER NOT NULL);",
 };
 
 int sql_error(Store *s, int rc, const char *what) {

@@ -11,7 +11,7 @@
  * synchronous=FULL, so an acknowledged change survives a crash or power loss, and a half-done one never shows. */
 typedef struct Store Store;
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* What identifies the hardware an assignment was made for; checked against what sits at the address now. */
 typedef struct StoredIdentity {
@@ -81,6 +81,12 @@ typedef struct StoredOperation {
         char *kind, *guest, *address, *original_driver, *original_module, *step;
 } StoredOperation;
 
+/* How many VFs a PF is to have, as SetVirtualFunctions last set it (a count of 0 is no row). */
+typedef struct StoredVfCount {
+        char pf[PT_ADDRESS_STRLEN];
+        uint32_t num_vfs;
+} StoredVfCount;
+
 void stored_hold_done(StoredHold *h);
 void stored_hidden_done(StoredHidden *h);
 void stored_operation_done(StoredOperation *o);
@@ -92,6 +98,8 @@ int store_load_running(Store *s, char ***ret);
 
 int store_hide(Store *s, const char *address, const char *driver);      /* -EEXIST when already hidden */
 int store_unhide(Store *s, const char *address);                       /* -ENOENT when not hidden */
+int store_load_vf_counts(Store *s, StoredVfCount **ret, size_t *n);
+int store_set_vf_count(Store *s, const char *pf, uint32_t num_vfs);    /* 0 removes the PF's row */
 
 /* The journal. Beginning a claim records the hold (original driver) in the same transaction, before the first
  * sysfs write; ending a release drops it. Ending a guest operation sets the guest's running flag. */

@@ -96,3 +96,4 @@
 #define PT_MESSAGE_INSECURE     "4c1f6a3e8b2d4b0f9a7e51c2d3b4a516"
 #define PT_MESSAGE_REBOOTED     "4c1f6a3e8b2d4b0f9a7e51c2d3b4a517"
 #define PT_MESSAGE_OWNER_GONE   "4c1f6a3e8b2d4b0f9a7e51c2d3b4a518"
+#define PT_MESSAGE_VFS_SET      "4c1f6a3e8b2d4b0f9a7e51c2d3b4a519"
