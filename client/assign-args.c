@@ -16,11 +16,14 @@ const struct option assign_args_options[] = {
         { "driver", required_argument, NULL, 'd' },
         { "reset-policy", required_argument, NULL, 'r' },
         { "force", no_argument, NULL, 'f' },
+        { "vf-of", required_argument, NULL, 'V' },
+        { "count", required_argument, NULL, 'c' },
+        { "numa-node", required_argument, NULL, 'n' },
         {}
 };
 
 void assign_args_init(AssignArgs *a) {
-        *a = (AssignArgs) { .vslot = -1 };
+        *a = (AssignArgs) { .vslot = -1, .numa_node = -1 };
 }
 
 void assign_args_done(AssignArgs *a) {
@@ -41,6 +44,17 @@ int assign_args_parse(AssignArgs *a, const char *command, int c, const char *arg
                 if (!strchr(arg, '='))
                         return ptctl_usage_error(command, "--option takes KEY=VALUE, not '%s'", arg);
                 (void) pt_strv_push(&a->extra, strdup(arg));
+                return 0;
+        case 'V': a->vf_of = arg; return 0;
+        case 'c':
+                a->vf_count = strtol(arg, &end, 10);
+                if (*end || end == arg || a->vf_count < 1 || a->vf_count > 256)
+                        return ptctl_usage_error(command, "--count takes a number of VFs 1-256, not '%s'", arg);
+                return 0;
+        case 'n':
+                a->numa_node = strtol(arg, &end, 10);
+                if (*end || end == arg || a->numa_node < 0 || a->numa_node > 1023)
+                        return ptctl_usage_error(command, "--numa-node takes a node number, not '%s'", arg);
                 return 0;
         case 'v':
                 a->vslot = strtol(arg, &end, 0);
@@ -67,6 +81,12 @@ int assign_args_append(sd_bus_message *m, const AssignArgs *a) {
                 r = sd_bus_message_append(m, "{sv}", "driver", "s", a->driver);
         if (r >= 0 && a->reset_policy)
                 r = sd_bus_message_append(m, "{sv}", "reset_policy", "s", a->reset_policy);
+        if (r >= 0 && a->vf_of)
+                r = sd_bus_message_append(m, "{sv}", "vf_of", "s", a->vf_of);
+        if (r >= 0 && a->vf_count > 0)
+                r = sd_bus_message_append(m, "{sv}", "vf_count", "u", (uint32_t) a->vf_count);
+        if (r >= 0 && a->numa_node >= 0)
+                r = sd_bus_message_append(m, "{sv}", "numa_node", "u", (uint32_t) a->numa_node);
         /* xl's per-device keys: booleans as 0/1, rdm_policy as a word; the daemon validates them. */
         for (char **e = a->extra; r >= 0 && e && *e; e++) {
                 char *eq = strchr(*e, '=');

@@ -11,6 +11,9 @@ typedef struct AssignArgs {
         const char *driver, *reset_policy;
         long vslot;             /* -1: not given */
         char **extra;           /* --option KEY=VALUE (xl's keys) */
+        const char *vf_of;      /* assign: --vf-of PF[,PF...] picks free VFs instead of naming devices */
+        long vf_count;          /* --count K (0: not given) */
+        long numa_node;         /* --numa-node N (-1: not given) */
 } AssignArgs;
 
 extern const struct option assign_args_options[];

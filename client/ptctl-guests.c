@@ -36,8 +36,12 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
                 if (r > 0)
                         return r;
         }
-        if (argc - optind < 2)
-                return ptctl_usage_error("assign", "which guest and which devices?");
+        if (argc - optind < 1 || (argc - optind < 2 && !args.vf_of))
+                return ptctl_usage_error("assign", "which guest and which devices (or --vf-of PF)?");
+        if (args.vf_of && argc - optind > 1)
+                return ptctl_usage_error("assign", "--vf-of picks the devices: name none");
+        if (!args.vf_of && (args.vf_count > 0 || args.numa_node >= 0))
+                return ptctl_usage_error("assign", "--count and --numa-node go with --vf-of");
 
         bus = ptctl_bus();
         if (!bus)

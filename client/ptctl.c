@@ -23,9 +23,11 @@ typedef struct Command {
 static const Command commands[] = {
         { "list", ptctl_cmd_list, "list [--all] [--json]", "PCI devices: address, class, names, driver, group, reset, state" },
         { "show", ptctl_cmd_show, "show DEVICE [--json]", "Everything about one device, group members and parent bridge" },
-        { "assign", ptctl_cmd_assign, "assign GUEST DEVICE... [--unmanaged] [--vslot N] [--permissive] [--group] "
+        { "assign", ptctl_cmd_assign, "assign GUEST (DEVICE... | --vf-of PF[,PF...] [--count K] [--numa-node N]) "
+          "[--unmanaged] [--vslot N] [--permissive] [--group] "
           "[--driver vfio-pci|pciback|pci-stub] [--reset-policy strict|best-effort|none] [--option KEY=VALUE] [--force]",
-          "Assign devices to a guest (--group: with every device that must come along)", true },
+          "Assign devices to a guest (--group: with every device that must come along; --vf-of: free VFs of a PF)",
+          true },
         { "unassign", ptctl_cmd_unassign, "unassign GUEST [DEVICE...]", "Take devices (default: all) from a guest", true },
         { "guests", ptctl_cmd_guests, "guests [--json]", "Guests and their devices" },
         { "guest", ptctl_cmd_guest, "guest GUEST [--json]", "One guest's assignments, with any problem" },

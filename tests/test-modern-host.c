@@ -137,6 +137,51 @@ static void test_vfs(void) {
         harness_free(h);
 }
 
+/* The addresses a guest's assignments record. */
+static char **guest_devices(Harness *h, const char *guest) {
+        g_autoptr(JsonNode) g = harness_ptctl_json(h, "guest", guest, "--json", NULL);
+        JsonArray *devices = json_object_get_array_member(json_node_get_object(g), "devices");
+        char **l = g_new0(char *, json_array_get_length(devices) + 1);
+        for (guint i = 0; i < json_array_get_length(devices); i++)
+                l[i] = g_strdup(json_object_get_string_member(json_array_get_object_element(devices, i), "address"));
+        return l;
+}
+
+/* assign --vf-of: free VFs picked (never one in use, never one twice), recorded by address like any assignment,
+ * those on the asked NUMA node first; too few free is NoFreeVf, naming how many are. */
+static void test_vf_pool(void) {
+        Harness *h = harness_new("modern.topo");
+        harness_start_daemon(h, NULL);
+        harness_ptctl_ok(h, "vfs", "81:00.0", "4", NULL);
+        harness_ptctl_ok(h, "vfs", "03:00.0", "2", NULL);
+        harness_ptctl_ok(h, "hide", "81:00.1", NULL);
+
+        harness_ptctl_ok(h, "assign", "g1", "--vf-of", "81:00.0", "--count", "2", NULL);
+        g_auto(GStrv) g1 = guest_devices(h, "g1");
+        g_assert_cmpuint(g_strv_length(g1), ==, 2);
+        g_assert_cmpstr(g1[0], ==, "0000:81:00.2");
+        g_assert_cmpstr(g1[1], ==, "0000:81:00.3");
+        harness_ptctl_ok(h, "assign", "g2", "--vf-of", "81:00.0", NULL);
+        g_auto(GStrv) g2 = guest_devices(h, "g2");
+        g_assert_cmpuint(g_strv_length(g2), ==, 1);
+        g_assert_cmpstr(g2[0], ==, "0000:81:00.4");
+        harness_ptctl_refused(h, "1 VF wanted from 81:00.0, but 0 of its 4 VFs are free", "assign", "g3", "--vf-of",
+                              "81:00.0", NULL);
+        harness_ptctl_refused(h, "is not an SR-IOV PF", "assign", "g3", "--vf-of", "01:00.0", NULL);
+        g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "g3", "02:00.0", "--vf-of", "81:00.0", NULL), ==, 2);
+
+        /* With two PFs, the guest's node first even when its PF is named second. */
+        harness_ptctl_ok(h, "assign", "g4", "--vf-of", "03:00.0,81:00.0", "--numa-node", "1", NULL);
+        g_auto(GStrv) g4 = guest_devices(h, "g4");
+        g_assert_cmpstr(g4[0], ==, "0000:03:00.1"); /* node 1's VFs are all taken: node 0's then */
+        harness_ptctl_ok(h, "unassign", "g2", NULL);
+        harness_ptctl_ok(h, "assign", "g5", "--vf-of", "03:00.0,81:00.0", "--numa-node", "1", NULL);
+        g_auto(GStrv) g5 = guest_devices(h, "g5");
+        g_assert_cmpstr(g5[0], ==, "0000:81:00.4");
+        harness_stop_daemon(h);
+        harness_free(h);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add("/modern/numa", HarnessFixture, "modern.topo", harness_fixture_setup, test_numa,
@@ -144,5 +189,6 @@ int main(int argc, char *argv[]) {
         g_test_add("/modern/vfio-nodes", HarnessFixture, "modern.topo", harness_fixture_setup, test_vfio_nodes,
                    harness_fixture_teardown);
         g_test_add_func("/modern/vfs", test_vfs);
+        g_test_add_func("/modern/vf-pool", test_vf_pool);
         return harness_run();
 }

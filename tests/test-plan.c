@@ -2,6 +2,7 @@
 /* Planning without a bus or a daemon: the operations layer's decisions on a fake-kernel topology read through the
  * real model, with the store in a temporary directory. Every refusal names its error and leaves the model (and so
  * the host) as it was. */
+#include <errno.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "plan.h"
 #include "planning.h"
 #include "recovery.h"
+#include "vf-pool.h"
 
 typedef struct {
         char *sys, *state;
@@ -378,8 +380,33 @@ static void test_recovery(Fixture *f, gconstpointer data) {
         free(ops);
 }
 
+/* The VF pool's choice: free ones only, the asked node first, each once, and -ENOSPC with too few. */
+static void test_vf_pool_choose(void) {
+        const VfCandidate c[] = {
+                { "0000:03:00.1", 0, true }, { "0000:03:00.2", 0, false }, { "0000:03:00.3", 0, true },
+                { "0000:81:00.1", 1, true }, { "0000:81:00.2", 1, false }, { "0000:81:00.3", 1, true },
+        };
+        size_t got[4];
+        g_assert_cmpint(vf_pool_choose(c, G_N_ELEMENTS(c), 3, 1, got), ==, 0);
+        g_assert_cmpuint(got[0], ==, 3);
+        g_assert_cmpuint(got[1], ==, 5);
+        g_assert_cmpuint(got[2], ==, 0); /* node 1 has two free: the third from node 0 */
+        g_assert_cmpint(vf_pool_choose(c, G_N_ELEMENTS(c), 2, -1, got), ==, 0);
+        g_assert_cmpuint(got[0], ==, 0);
+        g_assert_cmpuint(got[1], ==, 2);
+        g_assert_cmpint(vf_pool_choose(c, G_N_ELEMENTS(c), 4, 0, got), ==, 0);
+        for (size_t i = 0; i < 4; i++) {
+                g_assert_true(c[got[i]].free);
+                for (size_t k = 0; k < i; k++)
+                        g_assert_cmpuint(got[i], !=, got[k]);
+        }
+        g_assert_cmpint(vf_pool_choose(c, G_N_ELEMENTS(c), 5, -1, got), ==, -ENOSPC);
+        g_assert_cmpint(vf_pool_choose(c, 0, 1, -1, got), ==, -ENOSPC);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/plan/vf-pool-choose", test_vf_pool_choose);
 #define ADD(path, fn) g_test_add(path, Fixture, "standard.topo", setup, fn, teardown)
         ADD("/plan/start", test_start);
         ADD("/plan/start-refusals", test_start_refusals);

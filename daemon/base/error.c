@@ -43,6 +43,7 @@ static const struct {
         [PT_ERR_NOT_SRIOV] = { "NotSriov", EOPNOTSUPP },
         [PT_ERR_INVALID_VF_COUNT] = { "InvalidVfCount", ERANGE },
         [PT_ERR_VFS_IN_USE] = { "VfsInUse", EBUSY },
+        [PT_ERR_NO_FREE_VF] = { "NoFreeVf", ENOSPC },
 };
 
 const char *pt_error_code_name(PtErrorCode code) {

@@ -42,6 +42,7 @@ typedef enum PtErrorCode {
         PT_ERR_NOT_SRIOV,
         PT_ERR_INVALID_VF_COUNT,
         PT_ERR_VFS_IN_USE,
+        PT_ERR_NO_FREE_VF,
         _PT_ERR_MAX,
 } PtErrorCode;
 

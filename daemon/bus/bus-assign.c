@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "vf-pool.h"
 #include "bus-error.h"
 #include "bus-methods.h"
 #include "bus-options.h"
@@ -45,6 +46,17 @@ int bus_method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
                 return r;
         if ((r = bus_read_options(msg, assign_option, &o, &e)) < 0)
                 return bus_error_set(error, r, &e);
+        if (o.vf_of[0]) {
+                /* The pool's pick, made again each time the handler runs (after authorization too), and recorded
+                 * in the same turn: never the same VF twice. */
+                if (pt_strv_length(addresses) > 0)
+                        return bus_error_set(error, 0, &(PtError) { .code = PT_ERR_INVALID_OPTION, .message =
+                                             "give devices or vf_of, not both" });
+                pt_strv_free(addresses);
+                addresses = NULL;
+                if ((r = vf_pool_pick(b->model, o.vf_of, o.vf_count, o.numa_node, &addresses, &e)) < 0)
+                        return bus_error_set(error, r, &e);
+        }
         r = assign_plan(b->model, guest, addresses, &o, ops_guest_state(b->ops, guest), &plan, &e);
         if (r < 0)
                 return bus_error_set(error, r, &e);

@@ -215,6 +215,9 @@ static int hotplug_job(sd_bus_message *msg, Bus *b, JobKind kind, sd_bus_error *
                 if (o.group)
                         return bus_error_set(error, 0, &(PtError) { .code = PT_ERR_INVALID_OPTION, .message =
                                              "group does not apply to an attach: attach the devices one by one" });
+                if (o.vf_of[0])
+                        return bus_error_set(error, 0, &(PtError) { .code = PT_ERR_INVALID_OPTION, .message =
+                                             "vf_of is Assign's: assign the VF, then attach it" });
         }
         if ((r = plan_check_guest_name(guest, &e)) < 0 || (r = plan_parse_address(address, &a, &e)) < 0 ||
             (r = plan_check_store(b->model, &e)) < 0)

@@ -18,7 +18,7 @@
 #include "reset.h"
 
 void assign_options_init(AssignOptions *o) {
-        *o = (AssignOptions) { .managed = true, .vslot = -1, .reset_policy = "strict" };
+        *o = (AssignOptions) { .managed = true, .vslot = -1, .reset_policy = "strict", .vf_count = 1, .numa_node = -1 };
 }
 
 static void add_extra(AssignOptions *o, const char *key, const char *value) {
@@ -52,6 +52,18 @@ int assign_options_set(AssignOptions *o, const char *key, char type, bool b, con
                         return pt_error_set(e, PT_ERR_INVALID_OPTION, "reset_policy must be strict, best-effort or "
                                             "none, not '%s'", s);
                 snprintf(o->reset_policy, sizeof(o->reset_policy), "%s", s);
+        } else if (type == 's' && streq(key, "vf_of")) {
+                if (strlen(s) >= sizeof(o->vf_of))
+                        return pt_error_set(e, PT_ERR_INVALID_OPTION, "vf_of is too long");
+                snprintf(o->vf_of, sizeof(o->vf_of), "%s", s);
+        } else if (type == 'u' && streq(key, "vf_count")) {
+                if (u == 0 || u > 256)
+                        return pt_error_set(e, PT_ERR_INVALID_OPTION, "vf_count must be 1-256, not %u", u);
+                o->vf_count = u;
+        } else if (type == 'u' && streq(key, "numa_node")) {
+                if (u > 1023)
+                        return pt_error_set(e, PT_ERR_INVALID_OPTION, "numa_node %u is out of range", u);
+                o->numa_node = (int32_t) u;
         } else if (type == 'u' && streq(key, "vslot")) {
                 if (u > 0x1f)
                         return pt_error_set(e, PT_ERR_INVALID_OPTION, "vslot %u is out of range (0-0x1f)", u);
@@ -60,7 +72,7 @@ int assign_options_set(AssignOptions *o, const char *key, char type, bool b, con
                 return pt_error_set(e, PT_ERR_INVALID_OPTION,
                                     "unknown option %s of type %c (known: managed b, permissive b, vslot u, group b, "
                                     "force b, driver s, reset_policy s, msitranslate b, seize b, power_mgmt b, "
-                                    "rdm_policy s)", key, type);
+                                    "rdm_policy s, vf_of s, vf_count u, numa_node u)", key, type);
         return 0;
 }
 

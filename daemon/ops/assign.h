@@ -14,6 +14,9 @@ typedef struct AssignOptions {
         char extra[128];        /* toolstack options kept for the guest config, "key=value,..." */
         char driver[16];        /* the stub, "" for the host's default */
         char reset_policy[16];
+        char vf_of[256];        /* Assign only: pick free VFs of these PFs ("PF[,PF...]") instead of naming devices */
+        uint32_t vf_count;      /* how many (default 1) */
+        int32_t numa_node;      /* VFs on this node first; -1: any */
 } AssignOptions;
 
 void assign_options_init(AssignOptions *o);
