@@ -122,7 +122,13 @@ if [ "$XEN" = 1 ]; then
 		-append "console=com1 com1=115200,8n1 dom0_mem=400M dom0_max_vcpus=1 noreboot" \
 		-initrd "/boot/vmlinuz-$KVER console=hvc0 quiet loglevel=3 pt.mode=$vm_mode,$OUT/initramfs.cpio.gz" "$@"
 else
-	set -- -m 1G -kernel "/boot/vmlinuz-$KVER" -initrd "$OUT/initramfs.cpio.gz" -append "$CMDLINE" "$@"
+	# Two NUMA nodes, the second (memory only) with a PCIe expander bus whose root port holds an e1000e: a device
+	# the kernel places on node 1 through the expander's _PXM.
+	set -- -m 1G -object memory-backend-ram,id=mem0,size=640M -object memory-backend-ram,id=mem1,size=384M \
+		-numa node,nodeid=0,memdev=mem0,cpus=0 -numa node,nodeid=1,memdev=mem1 \
+		-device pxb-pcie,id=pxb1,bus_nr=128,numa_node=1,bus=pcie.0,addr=0xb \
+		-device pcie-root-port,id=rp_numa1,bus=pxb1,chassis=11,slot=11 -device e1000e,id=e1000e_numa1,bus=rp_numa1 \
+		-kernel "/boot/vmlinuz-$KVER" -initrd "$OUT/initramfs.cpio.gz" -append "$CMDLINE" "$@"
 fi
 set -- qemu-system-x86_64 -accel tcg,tb-size=64 -machine q35,kernel-irqchip=split -smp 1 -nodefaults \
 	-no-user-config -display none -monitor "unix:$MON,server,nowait" "$@"

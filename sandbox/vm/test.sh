@@ -280,6 +280,53 @@ sriov() {
 }
 check "SR-IOV VFs of the nvme appear and go with sriov_numvfs" sriov
 
+# The nvme's VFs through passthrud: created by ptctl vfs, two picked from the pool for two guests and started on
+# vfio-pci (their /dev/vfio group nodes real), the count not changed while they are used, and made again by the
+# next start of passthrud after they went.
+vf_pool() {
+	ptctl vfs "$nvme" 2 || return 1
+	[ "$(ptctl vfs "$nvme" --json | jq '.vfs | length')" = 2 ] || return 1
+	ptctl assign p1 --vf-of "$nvme" > /dev/null && ptctl assign p2 --vf-of "$nvme" > /dev/null || return 1
+	a=$(ptctl guest p1 --json | jq -r '.devices[0].address')
+	b=$(ptctl guest p2 --json | jq -r '.devices[0].address')
+	echo "picked $a for p1 and $b for p2"
+	[ "$a" != "$b" ] && [ "$(json_field "$a" physical_function)" = "$nvme" ] || return 1
+	ptctl assign p3 --vf-of "$nvme" 2> /tmp/p3.err && return 1
+	grep -q "0 of its 2 VFs are free" /tmp/p3.err || { cat /tmp/p3.err; return 1; }
+	ptctl start p1 --json > /tmp/p1.json && ptctl start p2 > /dev/null || return 1
+	[ "$(driver_of "$a")" = vfio-pci ] && [ "$(driver_of "$b")" = vfio-pci ] || return 1
+	node=$(jq -r '.[0].vfio_group_node' /tmp/p1.json)
+	[ -c "$node" ] || { echo "$node is not a character device"; cat /tmp/p1.json; return 1; }
+	ptctl vfs "$nvme" 0 2> /tmp/vfs0.err && return 1
+	grep -q "would remove VFs in use" /tmp/vfs0.err || { cat /tmp/vfs0.err; return 1; }
+	[ "$(cat "/sys/bus/pci/devices/$nvme/sriov_numvfs")" = 2 ] || return 1
+	ptctl stop p1 && ptctl stop p2 && ptctl unassign p1 > /dev/null && ptctl unassign p2 > /dev/null || return 1
+	pid=$(cat /run/passthrud.pid)
+	kill "$pid"
+	eventually sh -c "! kill -0 $pid" || return 1
+	echo 0 > "/sys/bus/pci/devices/$nvme/sriov_numvfs"
+	passthrud --uevent-source kernel >> /run/passthrud.log 2>&1 &
+	echo $! > /run/passthrud.pid
+	eventually timeout 2 ptctl list || return 1
+	[ "$(cat "/sys/bus/pci/devices/$nvme/sriov_numvfs")" = 2 ] || { echo "VFs not made again"; return 1; }
+	grep -q "Set 2 VFs on $nvme, as recorded" /run/passthrud.log || return 1
+	ptctl vfs "$nvme" 0 > /dev/null && [ "$(cat "/sys/bus/pci/devices/$nvme/sriov_numvfs")" = 0 ]
+}
+check "nvme VFs made by ptctl vfs, two picked from the pool and started on vfio-pci, the count held while used and set again at start" vf_pool
+
+# QEMU's pxb-pcie expander on NUMA node 1: the e1000e behind its root port is on node 1. The main root bus has
+# no proximity in QEMU's ACPI tables, so its devices have no node (the kernel's -1).
+numa() {
+	dev=$(ptctl list --json | jq -r '[.[] | select(.numa_node == 1)][0].address // empty')
+	echo "on node 1: ${dev:-none}; virtio-net $vnet: numa_node $(cat "/sys/bus/pci/devices/$vnet/numa_node")"
+	[ -n "$dev" ] || { ptctl list; return 1; }
+	[ "$(cat "/sys/bus/pci/devices/$dev/numa_node")" = 1 ] || return 1
+	[ "$(json_field "$dev" class_name)" = "Ethernet controller" ] || return 1
+	[ "$(json_field "$vnet" numa_node)" = "$(sed 's/^-1$/null/' "/sys/bus/pci/devices/$vnet/numa_node")" ] || return 1
+	ptctl list | grep "^$dev" | grep -q "  1  " || { ptctl list; return 1; }
+}
+check "a device behind the pxb-pcie expander on NUMA node 1 is reported on node 1, others as the kernel says" numa
+
 hotplug() {
 	echo "PT-HOTPLUG-ADD hp1 e1000e rp_hp1" >&3
 	eventually sh -c '[ -n "$(ptctl list --all --json | jq -r ".[] | select(.parent_bridge == \"0000:00:07.0\") | .address")" ]' ||
