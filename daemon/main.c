@@ -27,6 +27,8 @@ static void help(void) {
                "                       marked stuck (default 10, or WriteTimeoutSec= in the config file)\n"
                "  --config FILE        The configuration file (default %s; absent is fine)\n"
                "  --clock-file FILE    For tests: read the wall clock (seconds) from FILE\n"
+               "  --modules-alias FILE The kernel's modules.alias, where VFIO variant drivers are found\n"
+               "                       (default /lib/modules/$(uname -r)/modules.alias)\n"
                "  --xl CMD             In a Xen dom0, what 'CMD info' asks about Xen's IOMMU (default xl)\n"
                "  -h --help            Show this help\n"
                "  --version            Show the version\n\n"
@@ -38,7 +40,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
         enum { ARG_SYSFS_ROOT = 0x100, ARG_PROC_ROOT, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_UEVENT_SOURCE, ARG_PCI_IDS, ARG_MODPROBE,
-               ARG_WRITE_TIMEOUT, ARG_CONFIG, ARG_CLOCK_FILE, ARG_XL, ARG_VERSION };
+               ARG_WRITE_TIMEOUT, ARG_CONFIG, ARG_CLOCK_FILE, ARG_XL, ARG_MODULES_ALIAS, ARG_VERSION };
         static const struct option options[] = {
                 { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
                 { "proc-root", required_argument, NULL, ARG_PROC_ROOT },
@@ -51,6 +53,7 @@ static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "clock-file", required_argument, NULL, ARG_CLOCK_FILE },
                 { "xl", required_argument, NULL, ARG_XL },
+                { "modules-alias", required_argument, NULL, ARG_MODULES_ALIAS },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
@@ -75,6 +78,7 @@ static int parse_argv(int argc, char *argv[], ManagerConfig *c) {
                 case ARG_CONFIG: c->config_file = optarg; break;
                 case ARG_CLOCK_FILE: c->clock_file = optarg; break;
                 case ARG_XL: c->xl = optarg; break;
+                case ARG_MODULES_ALIAS: c->modules_alias = optarg; break;
                 case ARG_WRITE_TIMEOUT: {
                         char *end;
                         double sec = strtod(optarg, &end);

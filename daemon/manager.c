@@ -86,7 +86,8 @@ int manager_new(const ManagerConfig *c, Manager **ret) {
         (void) sd_event_set_watchdog(m->event, true);
 
         ModelConfig mc = { .sysfs_root = c->sysfs_root, .proc_root = c->proc_root, .pci_ids = c->pci_ids,
-                           .clock_file = c->clock_file, .rate_limit_burst = c->settings.rate_limit_burst,
+                           .clock_file = c->clock_file, .modules_alias = c->modules_alias,
+                           .rate_limit_burst = c->settings.rate_limit_burst,
                            .rate_limit_interval_usec = c->settings.rate_limit_interval_usec,
                            .allow_unsafe_pv = c->settings.allow_unsafe_pv,
                            .names_from_hwdb = c->settings.names_from_hwdb };

@@ -21,6 +21,7 @@ typedef struct ManagerConfig {
         uint64_t write_timeout_usec;    /* from the command line; 0: unset */
         const char *config_file;        /* NULL: the default, which may be absent */
         const char *clock_file;
+        const char *modules_alias;      /* NULL: the running kernel's */
         const char *xl;                 /* in a Xen dom0, what tells whether Xen has an IOMMU (default xl) */
         DaemonConfig settings;          /* the file's, with the command line's over it */
 } ManagerConfig;

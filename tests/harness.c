@@ -196,6 +196,9 @@ void harness_start_daemon(Harness *h, const char *const *extra) {
         g_ptr_array_add(argv, g_build_filename(h->tmpdir, "run", NULL));
         g_ptr_array_add(argv, g_strdup("--modprobe"));
         g_ptr_array_add(argv, fake_modprobe(h));
+        /* Nor the host kernel's modules.alias: the tests' VFIO variant drivers. */
+        g_ptr_array_add(argv, g_strdup("--modules-alias"));
+        g_ptr_array_add(argv, g_build_filename(env_or_fail("PT_SOURCE_DIR"), "tests", "data", "modules.alias", NULL));
         /* Nor the host's xl: a test that wants one gives its own (later options win). */
         g_ptr_array_add(argv, g_strdup("--xl"));
         g_ptr_array_add(argv, g_strdup("/bin/false"));

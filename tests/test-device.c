@@ -11,6 +11,7 @@
 
 #include "device.h"
 #include "inventory.h"
+#include "modules-alias.h"
 #include "passthru/pt-macros.h"
 #include "pci-access.h"
 
@@ -286,6 +287,38 @@ static void test_enumerate_parallel(void) {
         tree_done(&t);
 }
 
+/* modules.alias: only vfio_pci: aliases count, the most specific match wins wherever it stands, and no match,
+ * no file or no modalias is no variant. */
+static void test_vfio_variant(void) {
+        g_autofree char *dir = g_dir_make_tmp("passthru-alias-XXXXXX", NULL);
+        g_autofree char *path = g_build_filename(dir, "modules.alias", NULL);
+        g_assert_true(g_file_set_contents(path,
+                "alias pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_core\n"
+                "alias vfio_pci:v000015B3d*sv*sd*bc*sc*i* vendor_vfio_pci\n"
+                "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n"
+                "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* second_vfio_pci\n"
+                "alias vfio_pci:v00001AF4d00001041sv*sd*bc*sc*i* virtio_vfio_pci\n", -1, NULL));
+        char *v = NULL;
+        g_assert_cmpint(modules_alias_vfio_variant(path, "pci:v000015B3d0000101Esv000015B3sd00000007bc02sc00i00", &v),
+                        ==, 0);
+        g_assert_cmpstr(v, ==, "mlx5_vfio_pci");
+        free(v);
+        g_assert_cmpint(modules_alias_vfio_variant(path, "pci:v000015B3d00001017sv000015B3sd00000007bc02sc00i00", &v),
+                        ==, 0);
+        g_assert_cmpstr(v, ==, "vendor_vfio_pci");
+        free(v);
+        g_assert_cmpint(modules_alias_vfio_variant(path, "pci:v00008086d00001521sv00008086sd00000001bc02sc00i00", &v),
+                        ==, 0);
+        g_assert_null(v);
+        g_assert_cmpint(modules_alias_vfio_variant(path, "", &v), ==, 0);
+        g_assert_null(v);
+        g_autofree char *absent = g_build_filename(dir, "none", NULL);
+        g_assert_cmpint(modules_alias_vfio_variant(absent, "pci:v000015B3d0000101Esv0sd0bc02sc00i00", &v), ==, 0);
+        g_assert_null(v);
+        g_unlink(path);
+        g_rmdir(dir);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/device/missing-attributes", test_missing_attributes);
@@ -294,5 +327,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/device/uevent-parse", test_uevent_parse);
         g_test_add_func("/device/uevent-read", test_uevent_read);
         g_test_add_func("/device/enumerate-parallel", test_enumerate_parallel);
+        g_test_add_func("/device/vfio-variant", test_vfio_variant);
         return g_test_run();
 }

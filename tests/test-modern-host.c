@@ -182,12 +182,49 @@ static void test_vf_pool(void) {
         harness_free(h);
 }
 
+/* On a KVM host the kernel's VFIO variant driver for a device is its stub (the most specific alias of two), loaded
+ * on demand, recorded and shown; --driver vfio-pci overrides it. */
+static void test_variant_driver(HarnessFixture *f, gconstpointer data) {
+        harness_ptctl_ok(f->h, "assign", "g6", "04:00.0", NULL);
+        g_autoptr(JsonNode) g = harness_ptctl_json(f->h, "guest", "g6", "--json", NULL);
+        JsonObject *item = json_array_get_object_element(
+                json_object_get_array_member(json_node_get_object(g), "devices"), 0);
+        g_assert_cmpstr(json_object_get_string_member(item, "driver"), ==, "mlx5_vfio_pci");
+        g_assert_true(harness_daemon_log_contains(f->h, "stub mlx5_vfio_pci: the kernel's VFIO variant driver"));
+
+        g_autoptr(JsonNode) started = harness_ptctl_json(f->h, "start", "g6", "--json", NULL);
+        JsonObject *s = json_array_get_object_element(json_node_get_array(started), 0);
+        g_assert_cmpstr(json_object_get_string_member(s, "driver"), ==, "mlx5_vfio_pci");
+        g_assert_cmpstr(json_object_get_string_member(s, "vfio_group_node"), ==, "/dev/vfio/12");
+        g_assert_true(g_str_has_prefix(json_object_get_string_member(s, "vfio_device_node"), "/dev/vfio/devices/"));
+        harness_assert_driver(f->h, "0000:04:00.0", "mlx5_vfio_pci", "mlx5_vfio_pci");
+        g_autoptr(JsonNode) shown = harness_ptctl_json(f->h, "show", "04:00.0", "--json", NULL);
+        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(shown), "state"), ==, "running");
+        harness_ptctl_ok(f->h, "stop", "g6", NULL);
+        harness_assert_driver(f->h, "0000:04:00.0", "mlx5_core", NULL);
+        harness_ptctl_ok(f->h, "unassign", "g6", NULL);
+
+        harness_ptctl_ok(f->h, "assign", "g7", "04:00.0", "--driver", "vfio-pci", NULL);
+        g_autoptr(JsonNode) g7 = harness_ptctl_json(f->h, "guest", "g7", "--json", NULL);
+        item = json_array_get_object_element(json_object_get_array_member(json_node_get_object(g7), "devices"), 0);
+        g_assert_cmpstr(json_object_get_string_member(item, "driver"), ==, "vfio-pci");
+        /* An NVMe controller has no variant driver: the host's vfio-pci. */
+        harness_ptctl_ok(f->h, "assign", "g7", "01:00.0", NULL);
+        g_autoptr(JsonNode) g7b = harness_ptctl_json(f->h, "guest", "g7", "--json", NULL);
+        item = json_array_get_object_element(json_object_get_array_member(json_node_get_object(g7b), "devices"), 0);
+        g_assert_cmpstr(json_object_get_string_member(item, "address"), ==, "0000:01:00.0");
+        g_assert_cmpstr(json_object_get_string_member(item, "driver"), ==, "vfio-pci");
+        harness_ptctl_ok(f->h, "unassign", "g7", NULL);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add("/modern/numa", HarnessFixture, "modern.topo", harness_fixture_setup, test_numa,
                    harness_fixture_teardown);
         g_test_add("/modern/vfio-nodes", HarnessFixture, "modern.topo", harness_fixture_setup, test_vfio_nodes,
                    harness_fixture_teardown);
+        g_test_add("/modern/variant-driver", HarnessFixture, "modern.topo", harness_fixture_setup,
+                   test_variant_driver, harness_fixture_teardown);
         g_test_add_func("/modern/vfs", test_vfs);
         g_test_add_func("/modern/vf-pool", test_vf_pool);
         return harness_run();

@@ -23,7 +23,8 @@ bool device_is_stub_driver(const char *driver) {
         for (size_t i = 0; i < ELEMENTSOF(stub_drivers); i++)
                 if (streq_ptr(driver, stub_drivers[i]))
                         return true;
-        return false;
+        /* A VFIO variant driver is vfio-pci with the vendor's migration support: a stub as much. */
+        return device_is_vfio_driver(driver);
 }
 
 bool device_is_vfio_driver(const char *driver) {

@@ -93,6 +93,7 @@ typedef struct DeviceUevent {
 } DeviceUevent;
 void device_uevent_parse(char *text, DeviceUevent *ret);
 
+/* vfio-pci, pci-stub, pciback, or a VFIO variant driver. */
 bool device_is_stub_driver(const char *driver);
 /* vfio-pci or a VFIO variant driver (mlx5_vfio_pci, virtio_vfio_pci, ...): what gives a /dev/vfio node. */
 bool device_is_vfio_driver(const char *driver);

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "model.h"
+#include "modules-alias.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
 #include "pt-util.h"
@@ -22,6 +23,9 @@ int model_new(sd_event *event, const ModelConfig *c, Model **ret) {
         m->sysfs_root = strdup(c->sysfs_root);
         m->proc_root = strdup(c->proc_root);
         if (!m->sysfs_root || !m->proc_root || (c->clock_file && !(m->clock_file = strdup(c->clock_file))))
+                return -ENOMEM;
+        m->modules_alias = c->modules_alias ? strdup(c->modules_alias) : modules_alias_default_path();
+        if (!m->modules_alias)
                 return -ENOMEM;
         m->allow_unsafe_pv = c->allow_unsafe_pv;
         m->xen_iommu = -ENODATA;
@@ -53,6 +57,7 @@ Model *model_free(Model *m) {
         free(m->sysfs_root);
         free(m->proc_root);
         free(m->clock_file);
+        free(m->modules_alias);
         free(m->xl);
         pt_strv_free(m->xen_assigned);
         free(m);

@@ -32,6 +32,8 @@ typedef struct ModelNotify {
 typedef struct ModelConfig {
         const char *sysfs_root, *proc_root, *pci_ids;
         const char *clock_file;         /* tests: the wall clock in seconds, read from this file */
+        const char *modules_alias;      /* the kernel's modules.alias (VFIO variant drivers); NULL: the running
+                                         * kernel's */
         unsigned rate_limit_burst;
         uint64_t rate_limit_interval_usec;
         bool allow_unsafe_pv;
@@ -44,6 +46,7 @@ typedef struct ModelConfig {
 typedef struct Model {
         sd_event *event;
         char *sysfs_root, *proc_root, *clock_file;
+        char *modules_alias;
         PciAccess *pci;
         HostKind host;
         int xen_iommu;                  /* in a dom0: 1 Xen has an IOMMU, 0 not, <0 unknown */

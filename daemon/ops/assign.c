@@ -9,6 +9,8 @@
 
 #include "admission.h"
 #include "assign.h"
+#include "log.h"
+#include "modules-alias.h"
 #include "coassign.h"
 #include "log.h"
 #include "passthru/pt-macros.h"
@@ -44,8 +46,10 @@ int assign_options_set(AssignOptions *o, const char *key, char type, bool b, con
                 add_extra(o, key, s);
         } else if (type == 's' && streq(key, "driver")) {
                 if (!device_is_stub_driver(s))
-                        return pt_error_set(e, PT_ERR_INVALID_OPTION, "driver must be a stub driver (vfio-pci, pciback "
-                                            "or pci-stub), not '%s'", s);
+                        return pt_error_set(e, PT_ERR_INVALID_OPTION, "driver must be a stub driver (vfio-pci, a VFIO "
+                                            "variant driver, pciback or pci-stub), not '%s'", s);
+                if (strlen(s) >= sizeof(o->driver))
+                        return pt_error_set(e, PT_ERR_INVALID_OPTION, "driver '%s' is too long", s);
                 snprintf(o->driver, sizeof(o->driver), "%s", s);
         } else if (type == 's' && streq(key, "reset_policy")) {
                 if (reset_policy_from_string(s) < 0)
@@ -80,6 +84,7 @@ void assign_plan_done(AssignPlan *p) {
         for (size_t i = 0; i < p->n; i++)
                 free(p->records[i].identity.serial);
         free(p->records);
+        free(p->drivers);
         free(p->guest);
         pt_strv_free(p->forced);
         *p = (AssignPlan) {};
@@ -192,10 +197,28 @@ int assign_plan(const Model *m, const char *guest, char *const *addresses, const
         snprintf(ret->reset_policy, sizeof(ret->reset_policy), "%s", o->reset_policy);
         snprintf(ret->extra, sizeof(ret->extra), "%s", o->extra);
         snprintf(ret->driver, sizeof(ret->driver), "%s", o->driver);
+        ret->drivers = calloc(ret->n ?: 1, sizeof(*ret->drivers));
+        if (!ret->drivers) {
+                assign_plan_done(ret);
+                return -ENOMEM;
+        }
         for (size_t i = 0; i < ret->n; i++) {
                 ret->records[i].options = ret->extra;
-                ret->records[i].driver = ret->driver;
                 ret->records[i].reset_policy = ret->reset_policy;
+                ret->records[i].driver = ret->drivers[i];
+                if (o->driver[0] || !streq(host_stub_driver(m->host), "vfio-pci")) {
+                        snprintf(ret->drivers[i], sizeof(ret->drivers[i]), "%s", o->driver);
+                        continue;
+                }
+                /* On a KVM host, the kernel's VFIO variant driver for the device where it has one, as libvirt
+                 * picks it: vfio-pci with the vendor's live migration support. */
+                const Device *d = inventory_find_bdf(&m->inventory, ret->records[i].address);
+                _cleanup_free_ char *variant = NULL;
+                r = modules_alias_vfio_variant(m->modules_alias, d ? d->modalias : NULL, &variant);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot read %s for VFIO variant drivers: %m", m->modules_alias);
+                if (variant && strlen(variant) < sizeof(ret->drivers[i]))
+                        snprintf(ret->drivers[i], sizeof(ret->drivers[i]), "%s", variant);
         }
         return 0;
 }
@@ -218,8 +241,12 @@ int assign_apply(Model *m, const AssignPlan *p, char ***ret_assigned) {
                                     "dom0's memory by DMA", a);
                 if (pt_strv_push(&assigned, strdup(a)) < 0)
                         return -ENOMEM;
-                pt_log_full(LOG_INFO, PT_MESSAGE_ASSIGNED, a, p->guest, NULL, "Assigned %s to guest %s (%s%s)", a,
-                            p->guest, p->managed ? "managed" : "unmanaged", p->permissive ? ", permissive" : "");
+                const char *driver = p->records[i].driver;
+                bool variant = !p->driver[0] && !isempty(driver);
+                pt_log_full(LOG_INFO, PT_MESSAGE_ASSIGNED, a, p->guest, NULL, "Assigned %s to guest %s (%s%s%s%s%s)",
+                            a, p->guest, p->managed ? "managed" : "unmanaged", p->permissive ? ", permissive" : "",
+                            isempty(driver) ? "" : ", stub ", strempty(driver),
+                            variant ? ": the kernel's VFIO variant driver for it" : "");
                 if (!streq(p->reset_policy, "strict"))
                         pt_log_full(LOG_WARNING, NULL, a, p->guest, NULL, "Reset policy of %s in guest %s relaxed to "
                                     "%s: it %s", a, p->guest, p->reset_policy, streq(p->reset_policy, "none") ?

@@ -12,7 +12,7 @@ typedef struct AssignOptions {
         bool managed, permissive, group, force;
         int32_t vslot;
         char extra[128];        /* toolstack options kept for the guest config, "key=value,..." */
-        char driver[16];        /* the stub, "" for the host's default */
+        char driver[32];        /* the stub, "" for the host's default */
         char reset_policy[16];
         char vf_of[256];        /* Assign only: pick free VFs of these PFs ("PF[,PF...]") instead of naming devices */
         uint32_t vf_count;      /* how many (default 1) */
@@ -33,7 +33,8 @@ typedef struct AssignPlan {
         bool managed, permissive;
         bool insecure;                  /* passthrough without an IOMMU, allowed: each device is logged so */
         char **forced;                  /* what to log for host-critical devices taken with force */
-        char reset_policy[16], extra[128], driver[16];  /* what the records point to */
+        char reset_policy[16], extra[128], driver[32];  /* what the records point to */
+        char (*drivers)[32];            /* each record's stub: the option's, a VFIO variant driver, or "" */
 } AssignPlan;
 
 void assign_plan_done(AssignPlan *p);

@@ -16,8 +16,8 @@ int hide_options_set(const char *key, char type, bool b, const char *s, uint32_t
         bool hide = o->kind == JOB_HIDE;
         if (hide && type == 's' && streq(key, "driver")) {
                 if (!device_is_stub_driver(s))
-                        return pt_error_set(e, PT_ERR_INVALID_OPTION, "driver must be a stub driver (vfio-pci, pciback "
-                                            "or pci-stub), not '%s'", s);
+                        return pt_error_set(e, PT_ERR_INVALID_OPTION, "driver must be a stub driver (vfio-pci, a VFIO "
+                                            "variant driver, pciback or pci-stub), not '%s'", s);
                 o->driver = s;
         } else if (hide && type == 'b' && streq(key, "force"))
                 o->force = b;
