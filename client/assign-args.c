@@ -19,6 +19,7 @@ const struct option assign_args_options[] = {
         { "vf-of", required_argument, NULL, 'V' },
         { "count", required_argument, NULL, 'c' },
         { "numa-node", required_argument, NULL, 'n' },
+        { "dry-run", no_argument, NULL, 'D' },
         {}
 };
 
@@ -46,6 +47,7 @@ int assign_args_parse(AssignArgs *a, const char *command, int c, const char *arg
                 (void) pt_strv_push(&a->extra, strdup(arg));
                 return 0;
         case 'V': a->vf_of = arg; return 0;
+        case 'D': a->dry_run = true; return 0;
         case 'c':
                 a->vf_count = strtol(arg, &end, 10);
                 if (*end || end == arg || a->vf_count < 1 || a->vf_count > 256)
@@ -101,4 +103,8 @@ int assign_args_append(sd_bus_message *m, const AssignArgs *a) {
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
+}
+
+int assign_args_append_dry_run(sd_bus_message *m, const void *userdata) {
+        return assign_args_append(m, userdata);
 }

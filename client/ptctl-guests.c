@@ -46,6 +46,9 @@ int ptctl_cmd_assign(PtctlContext *ctx, int argc, char *argv[]) {
         bus = ptctl_bus();
         if (!bus)
                 return PTCTL_EXIT_FAILED;
+        if (args.dry_run)
+                return ptctl_dry_run(ctx, bus, "assign", argv[optind], argv + optind + 1, assign_args_append_dry_run,
+                                     &args);
         r = sd_bus_message_new_method_call(bus, &m, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "Assign");
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", argv[optind]);

@@ -35,6 +35,9 @@ int ptctl_cmd_attach(PtctlContext *ctx, int argc, char *argv[]) {
                 return ptctl_usage_error("attach", "which guest and which device?");
         if (!(bus = ptctl_bus()))
                 return PTCTL_EXIT_FAILED;
+        if (args.dry_run)
+                return ptctl_dry_run(ctx, bus, "attach", argv[optind], argv + optind + 1, assign_args_append_dry_run,
+                                     &args);
         r = sd_bus_message_new_method_call(bus, &m, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "AttachDevice");
         if (r >= 0)
                 r = sd_bus_message_append(m, "ss", argv[optind], argv[optind + 1]);

@@ -84,15 +84,18 @@ int ptctl_cmd_set_owner(PtctlContext *ctx, int argc, char *argv[]) {
 
 int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]) {
         static const struct option options[] = { { "json", no_argument, NULL, 'j' },
-                                                  { "pid", required_argument, NULL, 'p' }, {} };
+                                                  { "pid", required_argument, NULL, 'p' },
+                                                  { "dry-run", no_argument, NULL, 'D' }, {} };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         uint32_t pid = 0;
+        bool dry = false;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "j", options, NULL)) >= 0)
                 switch (c) {
                 case 'j': ctx->json = true; break;
+                case 'D': dry = true; break;
                 case 'p':
                         if ((r = parse_pid("start", optarg, &pid)) != 0)
                                 return r;
@@ -104,6 +107,8 @@ int ptctl_cmd_start(PtctlContext *ctx, int argc, char *argv[]) {
         const char *guest = argv[optind];
         if (!(bus = ptctl_bus()))
                 return PTCTL_EXIT_FAILED;
+        if (dry)
+                return ptctl_dry_run(ctx, bus, "start", guest, NULL, NULL, NULL);
         r = sd_bus_message_new_method_call(bus, &m, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "StartGuest");
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", guest);
@@ -225,13 +230,32 @@ int ptctl_cmd_reset(PtctlContext *ctx, int argc, char *argv[]) {
         return PTCTL_EXIT_OK;
 }
 
+typedef struct HideArgs {
+        const char *driver;
+        bool force;
+} HideArgs;
+
+static int append_hide_options(sd_bus_message *m, const void *userdata) {
+        const HideArgs *h = userdata;
+        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && h->driver)
+                r = sd_bus_message_append(m, "{sv}", "driver", "s", h->driver);
+        if (r >= 0 && h->force)
+                r = sd_bus_message_append(m, "{sv}", "force", "b", 1);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
 int ptctl_cmd_hide(PtctlContext *ctx, int argc, char *argv[]) {
         static const struct option options[] = {
                 { "driver", required_argument, NULL, 'd' },
                 { "force", no_argument, NULL, 'f' },
+                { "dry-run", no_argument, NULL, 'D' },
+                { "json", no_argument, NULL, 'j' },
                 {}
         };
-        bool force = false;
+        bool force = false, dry = false;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *driver = NULL, *address;
@@ -241,12 +265,19 @@ int ptctl_cmd_hide(PtctlContext *ctx, int argc, char *argv[]) {
                 switch (c) {
                 case 'd': driver = optarg; break;
                 case 'f': force = true; break;
+                case 'D': dry = true; break;
+                case 'j': ctx->json = true; break;
                 default: return ptctl_usage_error("hide", "unknown option");
                 }
         if (argc - optind != 1)
                 return ptctl_usage_error("hide", "which device?");
         if (!(bus = ptctl_bus()))
                 return PTCTL_EXIT_FAILED;
+        if (dry) {
+                HideArgs h = { .driver = driver, .force = force };
+                return ptctl_dry_run(ctx, bus, "hide", NULL, (char *[]) { argv[optind], NULL }, append_hide_options,
+                                     &h);
+        }
         r = sd_bus_message_new_method_call(bus, &m, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE, "Hide");
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", argv[optind]);

@@ -49,15 +49,22 @@ static int show_vfs(PtctlContext *ctx, sd_bus *bus, const char *pf) {
         return PTCTL_EXIT_OK;
 }
 
+static int append_count(sd_bus_message *m, const void *userdata) {
+        return sd_bus_message_append(m, "a{sv}", 1, "count", "u", *(const uint32_t *) userdata);
+}
+
 int ptctl_cmd_vfs(PtctlContext *ctx, int argc, char *argv[]) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *pf = NULL, *count = NULL;
+        bool dry = false;
 
         for (int i = 1; i < argc; i++) {
                 if (streq(argv[i], "--json"))
                         ctx->json = true;
+                else if (streq(argv[i], "--dry-run"))
+                        dry = true;
                 else if (argv[i][0] == '-')
                         return ptctl_usage_error("vfs", "unknown option '%s'", argv[i]);
                 else if (!pf)
@@ -76,8 +83,14 @@ int ptctl_cmd_vfs(PtctlContext *ctx, int argc, char *argv[]) {
                 return ptctl_usage_error("vfs", "the VF count is a number from 0 to 65535, not '%s'", count);
         if (!(bus = ptctl_bus()))
                 return PTCTL_EXIT_FAILED;
+        if (!count && dry)
+                return ptctl_usage_error("vfs", "--dry-run of what count?");
         if (!count)
                 return show_vfs(ctx, bus, pf);
+        if (dry) {
+                uint32_t n32 = (uint32_t) n;
+                return ptctl_dry_run(ctx, bus, "vfs", NULL, (char *[]) { (char *) pf, NULL }, append_count, &n32);
+        }
         int r = sd_bus_message_new_method_call(bus, &m, PT_BUS_NAME, PT_MANAGER_PATH, PT_MANAGER_INTERFACE,
                                                "SetVirtualFunctions");
         if (r >= 0)

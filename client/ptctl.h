@@ -37,6 +37,9 @@ int ptctl_cmd_hide(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_unhide(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_hidden(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_vfs(PtctlContext *ctx, int argc, char *argv[]);
+/* Manager.DryRun of operation, printed (--json: its steps as objects); append_options adds the a{sv} (NULL: none). */
+int ptctl_dry_run(PtctlContext *ctx, sd_bus *bus, const char *operation, const char *guest, char *const *devices,
+                  int (*append_options)(sd_bus_message *m, const void *userdata), const void *userdata);
 int ptctl_cmd_boot_config(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_attach(PtctlContext *ctx, int argc, char *argv[]);
 int ptctl_cmd_detach(PtctlContext *ctx, int argc, char *argv[]);

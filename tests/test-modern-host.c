@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "passthru/pt-macros.h"
 
 static JsonObject *shown(Harness *h, const char *address, JsonNode **keep) {
         *keep = harness_ptctl_json(h, "show", address, "--json", NULL);
@@ -217,6 +218,57 @@ static void test_variant_driver(HarnessFixture *f, gconstpointer data) {
         harness_ptctl_ok(f->h, "unassign", "g7", NULL);
 }
 
+static gboolean has_step(JsonArray *steps, const char *kind, const char *device, const char *detail_part) {
+        for (guint i = 0; i < json_array_get_length(steps); i++) {
+                JsonObject *o = json_array_get_object_element(steps, i);
+                if (streq(json_object_get_string_member(o, "kind"), kind) &&
+                    (!device || g_strcmp0(json_object_get_string_member(o, "device"), device) == 0) &&
+                    strstr(json_object_get_string_member(o, "detail"), detail_part))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* --dry-run says what the call would do and changes nothing; the real call then does that; a refusal is the
+ * call's own. */
+static void test_dry_run(HarnessFixture *f, gconstpointer data) {
+        g_autoptr(JsonNode) a = harness_ptctl_json(f->h, "--json", "assign", "g8", "02:00.0", "--dry-run", NULL);
+        g_assert_true(has_step(json_node_get_array(a), "assign", "0000:02:00.0", "stub vfio-pci"));
+        harness_ptctl_refused(f->h, "no guest g8", "guest", "g8", NULL);
+
+        harness_ptctl_ok(f->h, "assign", "g8", "02:00.0", NULL);
+        g_autoptr(JsonNode) plan = harness_ptctl_json(f->h, "start", "g8", "--dry-run", "--json", NULL);
+        JsonArray *steps = json_node_get_array(plan);
+        g_assert_true(has_step(steps, "detach", "0000:02:00.0", "from nvme"));
+        g_assert_true(has_step(steps, "bind", "0000:02:00.0", "vfio-pci"));
+        g_assert_true(has_step(steps, "reset", "0000:02:00.0", "flr"));
+        harness_assert_driver(f->h, "0000:02:00.0", "nvme", NULL);
+        g_autoptr(JsonNode) started = harness_ptctl_json(f->h, "start", "g8", "--json", NULL);
+        JsonObject *s = json_array_get_object_element(json_node_get_array(started), 0);
+        g_assert_cmpstr(json_object_get_string_member(s, "driver"), ==, "vfio-pci");
+        g_assert_true(harness_log_contains(f->h, "reset 0000:02:00.0"));
+        harness_ptctl_ok(f->h, "stop", "g8", NULL);
+
+        /* The host's losses: the NIC's interface; the VFs a count change creates or removes. */
+        g_autoptr(JsonNode) hide = harness_ptctl_json(f->h, "hide", "04:00.0", "--dry-run", "--json", NULL);
+        g_assert_true(has_step(json_node_get_array(hide), "host-loses", "0000:04:00.0", "network interface enp4s0"));
+        g_assert_true(has_step(json_node_get_array(hide), "bind", "0000:04:00.0", "vfio-pci"));
+        harness_assert_driver(f->h, "0000:04:00.0", "mlx5_core", NULL);
+        g_autoptr(JsonNode) vfs = harness_ptctl_json(f->h, "vfs", "81:00.0", "3", "--dry-run", "--json", NULL);
+        g_assert_true(has_step(json_node_get_array(vfs), "vfs", "0000:81:00.0", "sriov_numvfs 0 -> 3"));
+        g_autofree char *numvfs = harness_read(f->h, "bus/pci/devices/0000:81:00.0/sriov_numvfs");
+        g_assert_cmpstr(g_strstrip(numvfs), ==, "0");
+
+        /* Refused as the call itself is. */
+        g_autofree char *real_err = NULL, *dry_err = NULL;
+        g_assert_cmpint(harness_ptctl(f->h, NULL, &real_err, "start", "g9", NULL), ==, 1);
+        g_assert_cmpint(harness_ptctl(f->h, NULL, &dry_err, "start", "g9", "--dry-run", NULL), ==, 1);
+        g_assert_nonnull(strstr(real_err, "no guest g9"));
+        g_assert_nonnull(strstr(dry_err, "no guest g9"));
+        harness_ptctl_refused(f->h, "supports at most 8 VFs", "vfs", "81:00.0", "9", "--dry-run", NULL);
+        harness_ptctl_ok(f->h, "unassign", "g8", NULL);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add("/modern/numa", HarnessFixture, "modern.topo", harness_fixture_setup, test_numa,
@@ -225,6 +277,8 @@ int main(int argc, char *argv[]) {
                    harness_fixture_teardown);
         g_test_add("/modern/variant-driver", HarnessFixture, "modern.topo", harness_fixture_setup,
                    test_variant_driver, harness_fixture_teardown);
+        g_test_add("/modern/dry-run", HarnessFixture, "modern.topo", harness_fixture_setup, test_dry_run,
+                   harness_fixture_teardown);
         g_test_add_func("/modern/vfs", test_vfs);
         g_test_add_func("/modern/vf-pool", test_vf_pool);
         return harness_run();

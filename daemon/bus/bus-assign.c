@@ -34,7 +34,7 @@ static int store_failed(sd_bus_error *error, const Model *m, const char *what, i
 
 int bus_method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Bus *b = userdata;
-        _cleanup_strv_free_ char **addresses = NULL, **assigned = NULL;
+        _cleanup_strv_free_ char **addresses = NULL, **assigned = NULL, **resolved = NULL;
         _cleanup_(assign_plan_done) AssignPlan plan = {};
         const char *guest;
         AssignOptions o;
@@ -46,18 +46,11 @@ int bus_method_assign(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
                 return r;
         if ((r = bus_read_options(msg, assign_option, &o, &e)) < 0)
                 return bus_error_set(error, r, &e);
-        if (o.vf_of[0]) {
-                /* The pool's pick, made again each time the handler runs (after authorization too), and recorded
-                 * in the same turn: never the same VF twice. */
-                if (pt_strv_length(addresses) > 0)
-                        return bus_error_set(error, 0, &(PtError) { .code = PT_ERR_INVALID_OPTION, .message =
-                                             "give devices or vf_of, not both" });
-                pt_strv_free(addresses);
-                addresses = NULL;
-                if ((r = vf_pool_pick(b->model, o.vf_of, o.vf_count, o.numa_node, &addresses, &e)) < 0)
-                        return bus_error_set(error, r, &e);
-        }
-        r = assign_plan(b->model, guest, addresses, &o, ops_guest_state(b->ops, guest), &plan, &e);
+        /* A pool's pick is made again each time the handler runs (after authorization too) and recorded in the
+         * same turn: never the same VF twice. */
+        if ((r = vf_pool_resolve(b->model, addresses, o.vf_of, o.vf_count, o.numa_node, &resolved, &e)) < 0)
+                return bus_error_set(error, r, &e);
+        r = assign_plan(b->model, guest, resolved, &o, ops_guest_state(b->ops, guest), &plan, &e);
         if (r < 0)
                 return bus_error_set(error, r, &e);
         r = bus_authorize(b->auth, msg, error);

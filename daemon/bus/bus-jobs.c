@@ -228,16 +228,8 @@ static int hotplug_job(sd_bus_message *msg, Bus *b, JobKind kind, sd_bus_error *
         _cleanup_(job_freep) Job *j = job_new(kind, guest);
         if (!j || !job_add_device(j, pt_address_format(&a, bdf)))
                 return -ENOMEM;
-        if (kind == JOB_ATTACH) {
-                j->record = (StoredAssignment) { .guest = strdup(guest), .managed = o.managed,
-                                                 .permissive = o.permissive, .vslot = o.vslot,
-                                                 .options = strdup(o.extra), .driver = strdup(o.driver),
-                                                 .reset_policy = strdup(o.reset_policy) };
-                memcpy(j->record.address, bdf, sizeof(bdf));
-                if (!j->record.guest || !j->record.options || !j->record.driver || !j->record.reset_policy)
-                        return -ENOMEM;
-        }
-        j->force = o.force;
+        if (kind == JOB_ATTACH && assign_attach_record(j, &o) < 0)
+                return -ENOMEM;
         return submit(b, msg, TAKE_PTR(j));
 }
 

@@ -260,6 +260,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(address), bus_method_hide, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Unhide", "sa{sv}", SD_BUS_PARAM(device) SD_BUS_PARAM(options), NULL, , bus_method_unhide,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("DryRun", "ssasa{sv}", SD_BUS_PARAM(operation) SD_BUS_PARAM(guest)
+                                 SD_BUS_PARAM(devices) SD_BUS_PARAM(options), "a(sss)", SD_BUS_PARAM(steps),
+                                 bus_method_dry_run, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("SetVirtualFunctions", "sua{sv}", SD_BUS_PARAM(device) SD_BUS_PARAM(count)
                                  SD_BUS_PARAM(options), NULL, , bus_method_set_virtual_functions,
                                  SD_BUS_VTABLE_UNPRIVILEGED),

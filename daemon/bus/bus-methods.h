@@ -11,6 +11,7 @@ int bus_method_stop_guest(sd_bus_message *msg, void *userdata, sd_bus_error *err
 int bus_method_reset_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_hide(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_set_virtual_functions(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int bus_method_dry_run(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_unhide(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_attach_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_detach_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);

@@ -21,6 +21,7 @@ static const struct {
         { "ListDevices", PT_ACTION_READ },
         { "GetInventory", PT_ACTION_READ },
         { "GetInventory2", PT_ACTION_READ },
+        { "DryRun", PT_ACTION_READ },
         { "GetDevice", PT_ACTION_READ },
         { "ListGuests", PT_ACTION_READ },
         { "GetGuest", PT_ACTION_READ },

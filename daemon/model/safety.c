@@ -132,3 +132,55 @@ char *safety_host_critical(const char *sysfs_root, const char *proc_root, const 
                 why = address_on(sysfs_root, proc_root, d);
         return why;
 }
+
+/* The entries of a directory below the device's own (net/, drm/, graphics/): each a consumer. */
+static int list_under(const char *sysfs_root, const Device *d, const char *sub, const char *what, char ***l) {
+        _cleanup_free_ char *rel = sysfs_device_attr(d->bdf, sub);
+        _cleanup_strv_free_ char **entries = NULL;
+        if (!rel || sysfs_list_dir(sysfs_root, rel, &entries) < 0)
+                return 0;
+        for (char **e = entries; *e; e++) {
+                char *s = NULL;
+                if (asprintf(&s, "%s %s", what, *e) < 0 || pt_strv_push(l, s) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int safety_host_consumers(const char *sysfs_root, const char *proc_root, const Device *d, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *)), **blocks = NULL;
+        _cleanup_free_ char *critical = safety_host_critical(sysfs_root, proc_root, d);
+        int r;
+        if (!l)
+                return -ENOMEM;
+        if (critical && (r = pt_strv_push(&l, TAKE_PTR(critical))) < 0)
+                return r;
+        if ((r = list_under(sysfs_root, d, "net", "network interface", &l)) < 0 ||
+            (r = list_under(sysfs_root, d, "drm", "DRM device", &l)) < 0 ||
+            (r = list_under(sysfs_root, d, "graphics", "framebuffer", &l)) < 0)
+                return r;
+        /* Block devices on it, stacked ones (md, dm) too, and swap on any of them. */
+        if (sysfs_list_dir(sysfs_root, "dev/block", &blocks) >= 0)
+                for (char **b = blocks; *b; b++) {
+                        if (!block_on_device(sysfs_root, *b, d->bdf, 0))
+                                continue;
+                        _cleanup_free_ char *rel = NULL, *path = NULL;
+                        char real[PATH_MAX];
+                        if (asprintf(&rel, "dev/block/%s", *b) < 0 || !(path = pt_path_join(sysfs_root, rel)))
+                                return -ENOMEM;
+                        const char *name = realpath(path, real) ? strrchr(real, '/') + 1 : *b;
+                        char *s = NULL;
+                        if (asprintf(&s, "block device %s", name) < 0 || pt_strv_push(&l, s) < 0)
+                                return -ENOMEM;
+                        _cleanup_free_ char *swaps = pt_path_join(proc_root, "swaps");
+                        _cleanup_fclose_ FILE *f = swaps ? fopen(swaps, "re") : NULL;
+                        char line[512], file[256];
+                        while (f && fgets(line, sizeof(line), f))
+                                if (sscanf(line, "%255s", file) == 1 && strncmp(file, "/dev/", 5) == 0 &&
+                                    streq(file + 5, name) &&
+                                    (asprintf(&s, "swap on /dev/%s", name) < 0 || pt_strv_push(&l, s) < 0))
+                                        return -ENOMEM;
+                }
+        *ret = TAKE_PTR(l);
+        return 0;
+}

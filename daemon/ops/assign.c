@@ -80,6 +80,16 @@ int assign_options_set(AssignOptions *o, const char *key, char type, bool b, con
         return 0;
 }
 
+int assign_attach_record(Job *j, const AssignOptions *o) {
+        JobDevice *jd = &j->devices[0];
+        j->record = (StoredAssignment) { .guest = strdup(j->guest), .managed = o->managed, .permissive = o->permissive,
+                                         .vslot = o->vslot, .options = strdup(o->extra), .driver = strdup(o->driver),
+                                         .reset_policy = strdup(o->reset_policy) };
+        memcpy(j->record.address, jd->bdf, sizeof(jd->bdf));
+        j->force = o->force;
+        return j->record.guest && j->record.options && j->record.driver && j->record.reset_policy ? 0 : -ENOMEM;
+}
+
 void assign_plan_done(AssignPlan *p) {
         for (size_t i = 0; i < p->n; i++)
                 free(p->records[i].identity.serial);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "job.h"
 #include "model.h"
 
 /* Assign's and AttachDevice's options. */
@@ -38,6 +39,8 @@ typedef struct AssignPlan {
 } AssignPlan;
 
 void assign_plan_done(AssignPlan *p);
+/* An attach job's record (and force) from the options: j has its guest and its one device. */
+int assign_attach_record(Job *j, const AssignOptions *o);
 int assign_plan(const Model *m, const char *guest, char *const *addresses, const AssignOptions *o, const char *state,
                 AssignPlan *ret, PtError *e);
 /* Records it in one transaction, then updates the model, logs and tells. *ret_assigned: the addresses. A

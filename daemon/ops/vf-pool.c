@@ -77,3 +77,12 @@ int vf_pool_pick(const Model *m, const char *pfs, unsigned count, int32_t numa_n
         *ret = TAKE_PTR(picked);
         return 0;
 }
+
+int vf_pool_resolve(const Model *m, char *const *devices, const char *vf_of, unsigned count, int32_t numa_node,
+                    char ***ret, PtError *e) {
+        if (isempty(vf_of))
+                return (*ret = pt_strv_copy((char **) devices)) ? 0 : -ENOMEM;
+        if (pt_strv_length((char **) devices) > 0)
+                return pt_error_set(e, PT_ERR_INVALID_OPTION, "give devices or vf_of, not both");
+        return vf_pool_pick(m, vf_of, count, numa_node, ret, e);
+}

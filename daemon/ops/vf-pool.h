@@ -25,3 +25,7 @@ int vf_pool_choose(const VfCandidate *c, size_t n, unsigned count, int32_t numa_
 /* pfs: "PF[,PF...]" in any address notation. The chosen VFs' addresses in *ret (strv). NotFound, NotSriov, or
  * NoFreeVf naming what is free. */
 int vf_pool_pick(const Model *m, const char *pfs, unsigned count, int32_t numa_node, char ***ret, PtError *e);
+
+/* Assign's device list: the one given, or (vf_of set, no devices given) the pool's pick. */
+int vf_pool_resolve(const Model *m, char *const *devices, const char *vf_of, unsigned count, int32_t numa_node,
+                    char ***ret, PtError *e);
