@@ -17,7 +17,7 @@
 static const char *const pairs[][2] = {
         { "0000:02:00.0", "0000:00:19.0" },
         { "0000:01:00.1", "0000:01:00.2" },
-        { "0000:01:00.0", "0000:03:00.0" },
+        { "0000:00:1b.0", "0000:03:00.0" }, /* not the VFs' PF 01:00.0: while they are assigned it is host-critical */
 };
 #define N_PAIRS G_N_ELEMENTS(pairs)
 

@@ -179,6 +179,17 @@ static void test_vf_pool(void) {
         harness_ptctl_ok(h, "assign", "g5", "--vf-of", "03:00.0,81:00.0", "--numa-node", "1", NULL);
         g_auto(GStrv) g5 = guest_devices(h, "g5");
         g_assert_cmpstr(g5[0], ==, "0000:81:00.4");
+
+        /* The PF of VFs in use is host-critical: for another guest, for the hide pool, but not for the one guest
+         * that has every VF in use. */
+        harness_ptctl_refused(h, "it is the PF of 0000:81:00.1, which is hidden", "assign", "g9", "81:00.0", NULL);
+        harness_ptctl_refused(h, "is host-critical", "hide", "81:00.0", NULL);
+        harness_ptctl_ok(h, "unhide", "81:00.1", NULL);
+        harness_ptctl_refused(h, "which is assigned to guest g1", "assign", "g9", "81:00.0", NULL);
+        harness_ptctl_ok(h, "unassign", "g1", NULL);
+        harness_ptctl_ok(h, "unassign", "g5", NULL);
+        harness_ptctl_ok(h, "assign", "g10", "--vf-of", "81:00.0", "--count", "4", NULL);
+        harness_ptctl_ok(h, "assign", "g10", "81:00.0", NULL);
         harness_stop_daemon(h);
         harness_free(h);
 }

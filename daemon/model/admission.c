@@ -33,13 +33,32 @@ bool admission_insecure(const Model *m) {
         return m->host == HOST_XEN_DOM0 && m->xen_iommu == 0 && m->allow_unsafe_pv;
 }
 
-int admission_check(const Model *m, Device *const *devices, size_t n, bool passthrough, bool force,
-                    char ***ret_forced, PtError *e) {
+/* A PF whose VFs someone else uses: taking the PF from its driver takes the VFs from under them (the PF driver
+ * removes them, or they stop working). Only a guest that has every VF in use itself may take the PF. */
+static char *vfs_in_use(const Model *m, const Device *pf, const char *guest) {
+        for (char **vf = pf->virtual_functions; vf && *vf; vf++) {
+                const char *owner = model_device_guest(m, *vf);
+                bool hidden = records_find_hidden(&m->records, *vf) || records_find_hold(&m->records, *vf);
+                if ((owner && !streq_ptr(owner, guest)) || (!owner && hidden)) {
+                        char *why = NULL;
+                        if (asprintf(&why, "it is the PF of %s, which is %s%s", *vf,
+                                     owner ? "assigned to guest " : "hidden", strempty(owner)) < 0)
+                                return NULL;
+                        return why;
+                }
+        }
+        return NULL;
+}
+
+int admission_check(const Model *m, Device *const *devices, size_t n, const char *guest, bool passthrough,
+                    bool force, char ***ret_forced, PtError *e) {
         int r;
         if (passthrough && (r = admission_check_iommu(m, devices, n, e)) < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *why = safety_host_critical(m->sysfs_root, m->proc_root, devices[i]);
+                if (!why)
+                        why = vfs_in_use(m, devices[i], guest);
                 if (!why)
                         continue;
                 if (!force)

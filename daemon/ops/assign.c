@@ -175,7 +175,7 @@ int assign_plan(const Model *m, const char *guest, char *const *addresses, const
                 return pt_error_set(e, PT_ERR_COASSIGNMENT_REQUIRED, "%sAssign them together, or with --group "
                                     "(option group=true).", missing);
         _cleanup_strv_free_ char **forced = NULL;
-        if ((r = admission_check(m, closure, n_closure, true, o->force, &forced, e)) < 0)
+        if ((r = admission_check(m, closure, n_closure, guest, true, o->force, &forced, e)) < 0)
                 return r;
 
         AssignPlan p = { .managed = o->managed, .permissive = o->permissive, .insecure = admission_insecure(m),

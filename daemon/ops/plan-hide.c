@@ -45,7 +45,7 @@ int plan_hide(const Model *m, Job *j, PtError *e) {
         if (d && d->is_bridge)
                 return pt_error_set(e, PT_ERR_NOT_ASSIGNABLE, "%s is a bridge; bridges cannot be hidden", d->bdf);
         _cleanup_strv_free_ char **forced = NULL;
-        if (d && ((r = admission_check(m, &d, 1, false, j->force, &forced, e)) < 0 ||
+        if (d && ((r = admission_check(m, &d, 1, NULL, false, j->force, &forced, e)) < 0 ||
                   (r = plan_note_admission(m, j, &d, 1, forced, false)) < 0))
                 return r;
         if (d && model_device_stuck(m, d->bdf))

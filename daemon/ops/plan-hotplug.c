@@ -48,7 +48,7 @@ int plan_attach(const Model *m, Job *j, PtError *e) {
                 return pt_error_set(e, PT_ERR_GUEST_NOT_RUNNING, "guest %s is not running; 'ptctl assign' gives it "
                                     "the device at its start", j->guest);
         _cleanup_strv_free_ char **forced = NULL;
-        if ((r = admission_check(m, &d, 1, true, j->force, &forced, e)) < 0 ||
+        if ((r = admission_check(m, &d, 1, j->guest, true, j->force, &forced, e)) < 0 ||
             (r = plan_note_admission(m, j, &d, 1, forced, true)) < 0)
                 return r;
         bool stuck = model_device_stuck(m, d->bdf);
