@@ -294,6 +294,7 @@ static void test_vfio_variant(void) {
         g_autofree char *path = g_build_filename(dir, "modules.alias", NULL);
         g_assert_true(g_file_set_contents(path,
                 "alias pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_core\n"
+                "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
                 "alias vfio_pci:v000015B3d*sv*sd*bc*sc*i* vendor_vfio_pci\n"
                 "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n"
                 "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* second_vfio_pci\n"

@@ -37,7 +37,8 @@ int modules_alias_vfio_variant(const char *path, const char *modalias, char **re
                         continue;
                 *module++ = 0;
                 module[strcspn(module, " \n")] = 0;
-                if (!*module || fnmatch(pattern, modalias + 4, 0) != 0)
+                /* vfio-pci itself matches every device (its driver_override-only catch-all): not a variant. */
+                if (!*module || streq(module, "vfio_pci") || fnmatch(pattern, modalias + 4, 0) != 0)
                         continue;
                 size_t wild = 0, literal = 0;
                 for (const char *c = pattern; *c; c++)

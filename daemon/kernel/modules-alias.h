@@ -10,6 +10,6 @@ char *modules_alias_default_path(void);
 
 /* The variant driver for the device with this modalias ("pci:v...d...sv...sd...bc..sc..i.."): of the "alias
  * vfio_pci:PATTERN MODULE" lines that match, the most specific (fewest wildcards, then most literal characters;
- * the first on a tie). *ret = NULL (return 0) when none does or the file is absent; the module name is also the
+ * the first on a tie), never vfio_pci's own catch-all. *ret = NULL (return 0) when none does or the file is absent; the module name is also the
  * driver's. */
 int modules_alias_vfio_variant(const char *path, const char *modalias, char **ret);

@@ -147,6 +147,25 @@ crash_parallel() {
 }
 check "SIGKILL during a two-lane start and stop: restarted, passthrud leaves each device where its journal says" crash_parallel
 
+# --dry-run of a start: the plan the real start then carries out, and what the host would lose; nothing moves.
+dry_start() {
+	ptctl assign g1 "$vnet" "$nvme" > /dev/null || return 1
+	ptctl start g1 --dry-run --json > /tmp/dry.json || return 1
+	cat /tmp/dry.json
+	for d in "$vnet" "$nvme"; do
+		jq -e --arg d "$d" 'any(.[]; .kind == "bind" and .device == $d and (.detail | startswith("vfio-pci")))' \
+			/tmp/dry.json > /dev/null || { echo "no bind of $d"; return 1; }
+		jq -e --arg d "$d" 'any(.[]; .kind == "reset" and .device == $d)' /tmp/dry.json > /dev/null || return 1
+	done
+	jq -e --arg d "$vnet" 'any(.[]; .kind == "detach" and .device == $d and .detail == "from virtio-pci")' \
+		/tmp/dry.json > /dev/null || return 1
+	on_home || { echo "the dry run moved something"; return 1; }
+	ptctl start g1 > /dev/null || return 1
+	[ "$(driver_of "$vnet")" = vfio-pci ] && [ "$(driver_of "$nvme")" = vfio-pci ] || return 1
+	ptctl stop g1 > /dev/null && ptctl unassign g1 > /dev/null && on_home
+}
+check "ptctl start --dry-run names the detach, the vfio-pci bind and the reset of each device, moves nothing, and the start then does that" dry_start
+
 br=$(child_of 0000:00:09.0)
 sib=$(ptctl list --all --json | jq -r --arg b "$br" '[.[] | select(.parent_bridge == "0000:00:09.0" and .address != $b)][0].address')
 bridge_pair() {
