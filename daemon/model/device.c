@@ -47,9 +47,10 @@ const char *device_vfio_device_node(const Device *d, char buf[static DEVICE_NODE
         return buf;
 }
 
-/* The one entry of vfio-dev/ (vfio_device_add() names it vfioN), or NULL. */
-static char *read_vfio_device(int dirfd) {
-        _cleanup_close_ int fd = openat(dirfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+/* The one entry of vfio-dev/ (vfio_device_add() names it vfioN) that is a character device (its dev attribute:
+ * VFIO cdev, 6.6 and later; 6.1 to 6.5 have the entry without a node), or NULL. */
+static char *read_vfio_device(int device_fd) {
+        _cleanup_close_ int fd = openat(device_fd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return NULL;
         DIR *dir = fdopendir(fd);
@@ -57,9 +58,13 @@ static char *read_vfio_device(int dirfd) {
                 return NULL;
         TAKE_FD(fd);
         char *found = NULL;
-        for (struct dirent *de; !found && (de = readdir(dir));)
-                if (strncmp(de->d_name, "vfio", 4) == 0 && de->d_name[4])
+        for (struct dirent *de; !found && (de = readdir(dir));) {
+                char dev[300];
+                snprintf(dev, sizeof(dev), "%s/dev", de->d_name);
+                if (strncmp(de->d_name, "vfio", 4) == 0 && de->d_name[4] &&
+                    faccessat(dirfd(dir), dev, F_OK, 0) == 0)
                         found = strdup(de->d_name);
+        }
         closedir(dir);
         return found;
 }

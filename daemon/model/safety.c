@@ -133,14 +133,22 @@ char *safety_host_critical(const char *sysfs_root, const char *proc_root, const 
         return why;
 }
 
-/* The entries of a directory below the device's own (net/, drm/, graphics/): each a consumer. */
-static int list_under(const char *sysfs_root, const Device *d, const char *sub, const char *what, char ***l) {
-        _cleanup_free_ char *rel = sysfs_device_attr(d->bdf, sub);
+/* The members of a class (net, drm, graphics) that sit below the device, at any depth (a virtio NIC's interface
+ * is under its virtio device): each a consumer. */
+static int list_under(const char *sysfs_root, const Device *d, const char *class, const char *what, char ***l) {
+        _cleanup_free_ char *dir = NULL;
         _cleanup_strv_free_ char **entries = NULL;
-        if (!rel || sysfs_list_dir(sysfs_root, rel, &entries) < 0)
+        if (asprintf(&dir, "class/%s", class) < 0)
+                return -ENOMEM;
+        if (sysfs_list_dir(sysfs_root, dir, &entries) < 0)
                 return 0;
         for (char **e = entries; *e; e++) {
+                _cleanup_free_ char *rel = pt_path_join(dir, *e);
                 char *s = NULL;
+                if (!rel)
+                        return -ENOMEM;
+                if (!below_device(sysfs_root, rel, d->bdf))
+                        continue;
                 if (asprintf(&s, "%s %s", what, *e) < 0 || pt_strv_push(l, s) < 0)
                         return -ENOMEM;
         }

@@ -45,6 +45,8 @@ say ""
 say "== Managed mode: guest1 owns the virtio-net NIC and the NVMe controller (both FLR-capable)"
 nvme=$(child_of 0000:00:06.0)
 show ptctl assign guest1 "$vnet" "$nvme"
+say "   A dry run first: the plan the start will carry out, and what the host would lose. Nothing moves."
+show ptctl start guest1 --dry-run
 say "   Start: the stub driver is loaded if missing, each device is detached from its host driver and bound to"
 say "   it (driver_override, unbind, drivers_probe, read back), then reset; the original driver is on record first"
 show ptctl start guest1
@@ -55,6 +57,18 @@ say "   Stop: reset, then each device goes back to the driver it came from, by n
 show ptctl stop guest1
 show ptctl show "$nvme"
 show ptctl unassign guest1
+say ""
+say "== SR-IOV: passthrud makes the NVMe controller's VFs (again at every start), and hands out free ones"
+echo 0 > "/sys/bus/pci/devices/$nvme/sriov_drivers_autoprobe" # QEMU's VFs have no queues until configured
+show ptctl vfs "$nvme" 2
+show ptctl assign vf1 --vf-of "$nvme"
+show ptctl assign vf2 --vf-of "$nvme"
+say "   None is left for a third guest; and the count does not change under the guests that use them"
+show ptctl assign vf3 --vf-of "$nvme"
+show ptctl vfs "$nvme" 0 --dry-run
+show ptctl unassign vf1
+show ptctl unassign vf2
+show ptctl vfs "$nvme" 0
 say ""
 bus=$(echo "$br" | cut -d: -f2)
 f0=0000:$bus:00.0 f1=0000:$bus:00.1 f2=0000:$bus:00.2 f3=0000:$bus:03.0

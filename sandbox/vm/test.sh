@@ -159,6 +159,8 @@ dry_start() {
 	done
 	jq -e --arg d "$vnet" 'any(.[]; .kind == "detach" and .device == $d and .detail == "from virtio-pci")' \
 		/tmp/dry.json > /dev/null || return 1
+	jq -e --arg d "$vnet" 'any(.[]; .kind == "host-loses" and .device == $d and
+		(.detail | startswith("network interface")))' /tmp/dry.json > /dev/null || { echo "no interface lost"; return 1; }
 	on_home || { echo "the dry run moved something"; return 1; }
 	ptctl start g1 > /dev/null || return 1
 	[ "$(driver_of "$vnet")" = vfio-pci ] && [ "$(driver_of "$nvme")" = vfio-pci ] || return 1

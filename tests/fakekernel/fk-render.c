@@ -291,10 +291,10 @@ int fk_render_device_attrs(FkKernel *k, FkDevice *d) {
                 return -ENOMEM;
         (void) rm_rf(back_dir);
         if (d->vfio_dev >= 0) {
-                _cleanup_free_ char *node = NULL;
-                if (asprintf(&node, "%s/vfio%d", vfio_dir, d->vfio_dev) < 0)
+                _cleanup_free_ char *node = NULL, *dev = NULL;
+                if (asprintf(&node, "%s/vfio%d", vfio_dir, d->vfio_dev) < 0 || asprintf(&dev, "%s/dev", node) < 0)
                         return -ENOMEM;
-                if ((r = mkdir_rel(k, node)) < 0)
+                if ((r = mkdir_rel(k, node)) < 0 || (r = write_filef(k, dev, "511:%d\n", d->vfio_dev)) < 0)
                         return r;
         }
         r = render_uevent_file(k, d);
