@@ -18,6 +18,15 @@ static void json_opt_string(PtJson *j, const char *key, const char *v) {
         pt_json_string(j, isempty(v) ? NULL : v);
 }
 
+/* A number that is -1 when there is none (IOMMU group, NUMA node): null then. */
+static void json_opt_index(PtJson *j, const char *key, int32_t v) {
+        pt_json_key(j, key);
+        if (v >= 0)
+                pt_json_int(j, v);
+        else
+                pt_json_null(j);
+}
+
 static void json_hex(PtJson *j, const char *key, unsigned v, int width) {
         char buf[16];
         snprintf(buf, sizeof(buf), "%0*x", width, v);
@@ -79,11 +88,7 @@ static void print_device_json(PtJson *j, const DeviceInfo *d) {
         json_bool(j, "bridge", d->bridge);
         json_opt_string(j, "driver", d->driver);
         json_opt_string(j, "driver_override", d->driver_override);
-        pt_json_key(j, "iommu_group");
-        if (d->iommu_group >= 0)
-                pt_json_int(j, d->iommu_group);
-        else
-                pt_json_null(j);
+        json_opt_index(j, "iommu_group", d->iommu_group);
         json_strv(j, "iommu_group_members", d->iommu_group_members);
         json_opt_string(j, "parent_bridge", d->parent_bridge);
         json_bool(j, "parent_conventional", d->parent_conventional);
@@ -110,11 +115,7 @@ static void print_device_json(PtJson *j, const DeviceInfo *d) {
                         pt_json_null(j);
         }
         json_bool(j, "off_bus", d->off_bus);
-        pt_json_key(j, "numa_node");
-        if (d->numa_node >= 0)
-                pt_json_int(j, d->numa_node);
-        else
-                pt_json_null(j);
+        json_opt_index(j, "numa_node", d->numa_node);
         json_opt_string(j, "vfio_group_node", d->vfio_group_node);
         json_opt_string(j, "vfio_device_node", d->vfio_device_node);
         json_opt_string(j, "state", d->state);
