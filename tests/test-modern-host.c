@@ -128,6 +128,21 @@ static void test_vfs(void) {
         g_autoptr(JsonNode) listed = harness_ptctl_json(h, "list", "--json", NULL);
         g_assert_nonnull(json_array_find_address(json_node_get_array(listed), "0000:81:00.2"));
 
+        /* The PF's driver reloaded while passthrud runs: the VFs go with it and come back when it binds again. */
+        g_assert_cmpint(harness_write(h, "bus/pci/drivers/igb/unbind", "0000:81:00.0"), ==, 0);
+        g_autofree char *gone = harness_read(h, "bus/pci/devices/0000:81:00.0/sriov_numvfs");
+        g_assert_cmpstr(g_strstrip(gone), ==, "0");
+        g_assert_cmpint(harness_write(h, "bus/pci/drivers/igb/bind", "0000:81:00.0"), ==, 0);
+        for (int i = 0; i < 100; i++) {
+                g_autofree char *now = harness_read(h, "bus/pci/devices/0000:81:00.0/sriov_numvfs");
+                if (streq(g_strstrip(now), "2"))
+                        break;
+                g_usleep(20000);
+        }
+        g_autoptr(JsonNode) k6 = NULL;
+        g_assert_cmpuint(vf_count(h, "81:00.0", NULL, &k6), ==, 2);
+        g_assert_true(harness_daemon_log_contains(h, "has driver igb and no VFs; making its 2 recorded VFs"));
+
         /* 0 removes them and the record: the next start leaves the PF without VFs. */
         harness_ptctl_ok(h, "vfs", "81:00.0", "0", NULL);
         harness_stop_daemon(h);

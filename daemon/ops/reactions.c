@@ -29,9 +29,28 @@ static void claim_hidden(Ops *o, Device *d) {
         ops_submit(o, j);
 }
 
+/* A PF with a recorded VF count that has a driver again and no VFs (its driver was reloaded, or it was
+ * hot-plugged back): its VFs are made again, before anyone looks for them. */
+static void restore_vfs(Ops *o, Device *d) {
+        const StoredVfCount *v = records_find_vf_count(&o->model->records, d->bdf);
+        if (!v || d->sriov_num_vfs != 0 || isempty(d->driver) || ops_job_pending(o, d->bdf))
+                return;
+        Job *j = job_new(JOB_SET_VFS, NULL);
+        if (!j || !job_add_device(j, d->bdf)) {
+                job_free(j);
+                log_error("Out of memory making the VFs of %s", d->bdf);
+                return;
+        }
+        j->num_vfs = v->num_vfs;
+        pt_log_full(LOG_INFO, NULL, d->bdf, NULL, d->driver, "PF %s has driver %s and no VFs; making its %u recorded "
+                    "VFs", d->bdf, d->driver, v->num_vfs);
+        ops_submit(o, j);
+}
+
 void ops_device_added(Ops *o, Device *d) {
         Model *m = o->model;
         claim_hidden(o, d);
+        restore_vfs(o, d);
         Assignment *a = assignments_find(&m->assignments, d->bdf);
         if (!a || !records_guest_running(&m->records, a->stored.guest))
                 return;
@@ -69,6 +88,7 @@ void ops_device_removed(Ops *o, const Device *d) {
 
 void ops_driver_changed(Ops *o, Device *d) {
         Model *m = o->model;
+        restore_vfs(o, d);
         if (isempty(d->driver) || device_is_stub_driver(d->driver) || ops_job_pending(o, d->bdf))
                 return;
         if (model_device_running(m, d->bdf)) {

@@ -111,6 +111,13 @@ static int unbind(FkKernel *k, FkDevice *d) {
                 return -ENOMEM;
         (void) unlink(back);
         fk_log(k, "unbind %s %s", d->bdf, d->driver->name);
+        /* A PF driver's remove() disables SR-IOV (pci_disable_sriov): its VFs go with it. */
+        if (d->driver->sriov && d->num_vfs > 0) {
+                for (FkDevice *x = k->devices; x; x = x->next)
+                        if (x->pf == d && x->presence == FK_PRESENT)
+                                (void) fk_device_remove(k, x, FK_UNPLUGGED);
+                d->num_vfs = 0;
+        }
         d->driver = NULL;
         d->vfio_dev = -1;
         int r = fk_render_device_attrs(k, d);
