@@ -86,6 +86,14 @@ static void test_host_critical(gconstpointer data) {
         g_assert_true(g_file_set_contents(route,
                                           "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
                                           "eno1\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n", -1, NULL));
+        /* The firmware's framebuffer in its BAR (a GPU that is not the boot VGA device can hold the console). */
+        g_autofree char *iomem = g_build_filename(h->tmpdir, "proc", "iomem", NULL);
+        g_assert_true(g_file_set_contents(iomem, "e0000000-efffffff : PCI Bus 0000:00\n"
+                                          "  e0100000-e0100fff : 0000:01:00.0\n"
+                                          "    e0100000-e01007ff : efifb\n", -1, NULL));
+        harness_ptctl_refused(h, "0000:01:00.0 is host-critical: its memory holds the firmware framebuffer (efifb), the "
+                              "console", "hide", "01:00.0", NULL);
+        g_assert_true(g_file_set_contents(iomem, "e0000000-efffffff : PCI Bus 0000:00\n", -1, NULL));
         harness_ptctl_ok(h, "hide", "01:00.0", NULL);
 
         /* Forced, it goes, and the log says so. */

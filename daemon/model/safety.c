@@ -121,11 +121,53 @@ static char *address_on(const char *sysfs_root, const char *proc_root, const Dev
         return found;
 }
 
+/* A firmware framebuffer (efifb, vesafb, simple-framebuffer/simpledrm) in one of the device's memory BARs: the
+ * console is drawn there, whatever boot_vga says (a GPU that is not the legacy VGA device can hold it). */
+static char *framebuffer_on(const char *sysfs_root, const char *proc_root, const Device *d) {
+        static const char *const names[] = { "efifb", "vesafb", "simple-framebuffer", "simpledrm", "BOOTFB" };
+        _cleanup_free_ char *rel = sysfs_device_attr(d->bdf, "resource"), *resource = NULL;
+        _cleanup_free_ char *iomem = pt_path_join(proc_root, "iomem");
+        unsigned long long bars[7][2];
+        size_t n = 0;
+        if (!rel || !iomem || sysfs_read_string(sysfs_root, rel, &resource) < 0)
+                return NULL;
+        for (char *line = resource, *next; line && *line && n < ELEMENTSOF(bars); line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                unsigned long long start, end, flags;
+                if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) == 3 && end > start && (flags & 0x200))
+                        bars[n][0] = start, bars[n][1] = end, n++;
+        }
+        _cleanup_fclose_ FILE *f = n > 0 ? fopen(iomem, "re") : NULL;
+        char line[256];
+        while (f && fgets(line, sizeof(line), f)) {
+                unsigned long long start, end;
+                char name[128];
+                if (sscanf(line, " %llx-%llx : %127[^\n]", &start, &end, name) != 3)
+                        continue;
+                for (size_t k = 0; k < ELEMENTSOF(names); k++) {
+                        if (strncmp(name, names[k], strlen(names[k])) != 0)
+                                continue;
+                        for (size_t b = 0; b < n; b++) {
+                                char *why = NULL;
+                                if (start >= bars[b][0] && end <= bars[b][1] &&
+                                    asprintf(&why, "its memory holds the firmware framebuffer (%s), the console",
+                                             name) >= 0)
+                                        return why;
+                        }
+                }
+        }
+        return NULL;
+}
+
 char *safety_host_critical(const char *sysfs_root, const char *proc_root, const Device *d) {
         _cleanup_free_ char *rel = sysfs_device_attr(d->bdf, "boot_vga"), *vga = NULL;
         if (rel && sysfs_read_string(sysfs_root, rel, &vga) >= 0 && streq(vga, "1"))
                 return strdup("it is the boot VGA device (the console)");
-        char *why = mounted_on(sysfs_root, proc_root, d);
+        char *why = framebuffer_on(sysfs_root, proc_root, d);
+        if (!why)
+                why = mounted_on(sysfs_root, proc_root, d);
         if (!why)
                 why = default_route_on(sysfs_root, proc_root, d);
         if (!why)

@@ -347,10 +347,12 @@ int fk_render_device(FkKernel *k, FkDevice *d) {
                         return r;
         }
 
+        /* The first line is BAR 0 where the firmware put it (4 KiB of memory), the rest unused. */
         static const char resource_line[] = "0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
         char resource[sizeof(resource_line) * 13];
-        resource[0] = 0;
-        for (int i = 0; i < 13; i++)
+        snprintf(resource, sizeof(resource), "0x%016llx 0x%016llx 0x0000000000040200\n",
+                 (unsigned long long) (d->bar0 & ~0xfffu), (unsigned long long) ((d->bar0 & ~0xfffu) + 0xfff));
+        for (int i = 1; i < 13; i++)
                 strcat(resource, resource_line);
 
         if ((r = dev_write(k, d, "vendor", "0x%04x\n", d->vendor)) < 0 ||
