@@ -103,6 +103,7 @@ static void test_vfs(void) {
         g_assert_true(harness_daemon_log_contains(h, "Set 3 VFs on 0000:81:00.0"));
 
         harness_ptctl_refused(h, "supports at most 8 VFs (sriov_totalvfs), not 9", "vfs", "81:00.0", "9", NULL);
+        harness_ptctl_refused(h, "the driver of 0000:82:00.0 does not create VFs", "vfs", "82:00.0", "2", NULL);
         harness_ptctl_refused(h, "0000:01:00.0 has no SR-IOV capability", "vfs", "01:00.0", "2", NULL);
         harness_ptctl_refused(h, "is itself a VF (of 0000:81:00.0)", "vfs", "81:00.1", "1", NULL);
         harness_ptctl_refused(h, "83:00.0", "vfs", "83:00.0", "1", NULL);
@@ -144,6 +145,33 @@ static void test_vfs(void) {
         g_autofree char *made = harness_read(h, "bus/pci/devices/0000:81:00.0/sriov_numvfs");
         g_assert_cmpstr(g_strstrip(made), ==, "2");
         g_assert_true(harness_daemon_log_contains(h, "has driver igb and no VFs; making its 2 recorded VFs"));
+
+        /* An assigned VF that goes with its PF's driver is missing until it comes back, the same hardware. */
+        harness_ptctl_ok(h, "assign", "g11", "81:00.2", NULL);
+        g_assert_cmpint(harness_write(h, "bus/pci/drivers/igb/unbind", "0000:81:00.0"), ==, 0);
+        gboolean missing = FALSE;
+        for (int i = 0; i < 200 && !missing; i++) {
+                g_autoptr(JsonNode) g = harness_ptctl_json(h, "guest", "g11", "--json", NULL);
+                JsonObject *item = json_array_get_object_element(
+                        json_object_get_array_member(json_node_get_object(g), "devices"), 0);
+                missing = streq(json_object_get_string_member(item, "state"), "missing");
+                if (!missing)
+                        g_usleep(20000);
+        }
+        g_assert_true(missing);
+        g_assert_cmpint(harness_write(h, "bus/pci/drivers/igb/bind", "0000:81:00.0"), ==, 0);
+        gboolean back = FALSE;
+        for (int i = 0; i < 200 && !back; i++) {
+                g_autoptr(JsonNode) g = harness_ptctl_json(h, "guest", "g11", "--json", NULL);
+                JsonObject *item = json_array_get_object_element(
+                        json_object_get_array_member(json_node_get_object(g), "devices"), 0);
+                back = !streq(json_object_get_string_member(item, "state"), "missing") &&
+                       json_object_get_null_member(item, "problem");
+                if (!back)
+                        g_usleep(20000);
+        }
+        g_assert_true(back);
+        harness_ptctl_ok(h, "unassign", "g11", NULL);
 
         /* 0 removes them and the record: the next start leaves the PF without VFs. */
         harness_ptctl_ok(h, "vfs", "81:00.0", "0", NULL);
@@ -187,6 +215,25 @@ static void test_vf_pool(void) {
                               "81:00.0", NULL);
         harness_ptctl_refused(h, "is not an SR-IOV PF", "assign", "g3", "--vf-of", "01:00.0", NULL);
         g_assert_cmpint(harness_ptctl(h, NULL, NULL, "assign", "g3", "02:00.0", "--vf-of", "81:00.0", NULL), ==, 2);
+
+        /* Picks at the same time: each its own VF. */
+        harness_ptctl_ok(h, "unassign", "g2", NULL);
+        harness_ptctl_ok(h, "unassign", "g1", NULL);
+        g_autofree char *both = g_strdup_printf(
+                "export DBUS_SYSTEM_BUS_ADDRESS='%s'; p='%s'; ($p assign c1 --vf-of 81:00.0 & $p assign c2 --vf-of 81:00.0 "
+                "& $p assign c3 --vf-of 81:00.0 & wait) > /dev/null", h->bus_address, g_getenv("PT_PTCTL"));
+        g_assert_cmpint(system(both), ==, 0);
+        g_auto(GStrv) c1 = guest_devices(h, "c1");
+        g_auto(GStrv) c2 = guest_devices(h, "c2");
+        g_auto(GStrv) c3 = guest_devices(h, "c3");
+        g_assert_cmpstr(c1[0], !=, c2[0]);
+        g_assert_cmpstr(c1[0], !=, c3[0]);
+        g_assert_cmpstr(c2[0], !=, c3[0]);
+        harness_ptctl_ok(h, "unassign", "c1", NULL);
+        harness_ptctl_ok(h, "unassign", "c2", NULL);
+        harness_ptctl_ok(h, "unassign", "c3", NULL);
+        harness_ptctl_ok(h, "assign", "g1", "--vf-of", "81:00.0", "--count", "2", NULL);
+        harness_ptctl_ok(h, "assign", "g2", "--vf-of", "81:00.0", NULL);
 
         /* With two PFs, the guest's node first even when its PF is named second. */
         harness_ptctl_ok(h, "assign", "g4", "--vf-of", "03:00.0,81:00.0", "--numa-node", "1", NULL);
@@ -232,6 +279,15 @@ static void test_variant_driver(HarnessFixture *f, gconstpointer data) {
         harness_ptctl_ok(f->h, "stop", "g6", NULL);
         harness_assert_driver(f->h, "0000:04:00.0", "mlx5_core", NULL);
         harness_ptctl_ok(f->h, "unassign", "g6", NULL);
+
+        /* The hide pool's stub too. */
+        harness_ptctl_ok(f->h, "hide", "04:00.0", NULL);
+        harness_assert_driver(f->h, "0000:04:00.0", "mlx5_vfio_pci", "mlx5_vfio_pci");
+        g_autoptr(JsonNode) hidden = harness_ptctl_json(f->h, "hidden", "--json", NULL);
+        g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(json_node_get_array(hidden), 0),
+                                                      "driver"), ==, "mlx5_vfio_pci");
+        harness_ptctl_ok(f->h, "unhide", "04:00.0", NULL);
+        harness_assert_driver(f->h, "0000:04:00.0", "mlx5_core", NULL);
 
         harness_ptctl_ok(f->h, "assign", "g7", "04:00.0", "--driver", "vfio-pci", NULL);
         g_autoptr(JsonNode) g7 = harness_ptctl_json(f->h, "guest", "g7", "--json", NULL);
@@ -280,7 +336,7 @@ static void test_dry_run(HarnessFixture *f, gconstpointer data) {
         /* The host's losses: the NIC's interface; the VFs a count change creates or removes. */
         g_autoptr(JsonNode) hide = harness_ptctl_json(f->h, "hide", "04:00.0", "--dry-run", "--json", NULL);
         g_assert_true(has_step(json_node_get_array(hide), "host-loses", "0000:04:00.0", "network interface enp4s0"));
-        g_assert_true(has_step(json_node_get_array(hide), "bind", "0000:04:00.0", "vfio-pci"));
+        g_assert_true(has_step(json_node_get_array(hide), "bind", "0000:04:00.0", "mlx5_vfio_pci"));
         harness_assert_driver(f->h, "0000:04:00.0", "mlx5_core", NULL);
         g_autoptr(JsonNode) vfs = harness_ptctl_json(f->h, "vfs", "81:00.0", "3", "--dry-run", "--json", NULL);
         g_assert_true(has_step(json_node_get_array(vfs), "vfs", "0000:81:00.0", "sriov_numvfs 0 -> 3"));

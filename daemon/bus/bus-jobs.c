@@ -149,7 +149,8 @@ static int pool_job(sd_bus_message *msg, Bus *b, JobKind kind, sd_bus_error *err
                 return r < 0 ? r : 1;
         Job *j = job_new(kind, NULL);
         JobDevice *jd = j ? job_add_device(j, pt_address_format(&a, bdf)) : NULL;
-        if (!jd || !(jd->stub = strdup(plan_stub(b->model, o.driver)))) {
+        /* A hide without a driver gets its stub in planning, where the device (and its variant driver) is known. */
+        if (!jd || ((kind != JOB_HIDE || o.driver) && !(jd->stub = strdup(plan_stub(b->model, o.driver))))) {
                 job_free(j);
                 return -ENOMEM;
         }

@@ -10,7 +10,6 @@
 #include "admission.h"
 #include "assign.h"
 #include "log.h"
-#include "modules-alias.h"
 #include "coassign.h"
 #include "log.h"
 #include "passthru/pt-macros.h"
@@ -216,17 +215,12 @@ int assign_plan(const Model *m, const char *guest, char *const *addresses, const
                 ret->records[i].options = ret->extra;
                 ret->records[i].reset_policy = ret->reset_policy;
                 ret->records[i].driver = ret->drivers[i];
-                if (o->driver[0] || !streq(host_stub_driver(m->host), "vfio-pci")) {
+                if (o->driver[0]) {
                         snprintf(ret->drivers[i], sizeof(ret->drivers[i]), "%s", o->driver);
                         continue;
                 }
-                /* On a KVM host, the kernel's VFIO variant driver for the device where it has one, as libvirt
-                 * picks it: vfio-pci with the vendor's live migration support. */
-                const Device *d = inventory_find_bdf(&m->inventory, ret->records[i].address);
-                _cleanup_free_ char *variant = NULL;
-                r = modules_alias_vfio_variant(m->modules_alias, d ? d->modalias : NULL, &variant);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot read %s for VFIO variant drivers: %m", m->modules_alias);
+                _cleanup_free_ char *variant =
+                        plan_variant_driver(m, inventory_find_bdf(&m->inventory, ret->records[i].address));
                 if (variant && strlen(variant) < sizeof(ret->drivers[i]))
                         snprintf(ret->drivers[i], sizeof(ret->drivers[i]), "%s", variant);
         }

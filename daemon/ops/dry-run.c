@@ -177,7 +177,7 @@ int dry_run(const Model *m, const char *operation, const char *guest, char *cons
                         return r;
                 j = job_new(hide ? JOB_HIDE : JOB_ATTACH, hide ? NULL : guest);
                 JobDevice *jd = j ? job_add_device(j, pt_address_format(&a, bdf)) : NULL;
-                if (!jd || !(jd->stub = strdup(plan_stub(m, o->driver))))
+                if (!jd || ((!hide || o->driver[0]) && !(jd->stub = strdup(plan_stub(m, o->driver)))))
                         return -ENOMEM;
                 if (hide)
                         j->force = o->force;

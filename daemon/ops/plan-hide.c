@@ -40,6 +40,9 @@ int plan_hide(const Model *m, Job *j, PtError *e) {
         Device *d = inventory_find_bdf(&m->inventory, jd->bdf);
         const StoredHidden *h = records_find_hidden(&m->records, jd->bdf);
         int r;
+        /* No driver asked for: the device's VFIO variant driver on a KVM host, else the host's stub. */
+        if (!jd->stub && !(jd->stub = plan_variant_driver(m, d)) && !(jd->stub = strdup(plan_stub(m, NULL))))
+                return -ENOMEM;
         if (h)
                 return pt_error_set(e, PT_ERR_ALREADY_HIDDEN, "%s is already hidden (driver %s)", jd->bdf, h->driver);
         if (d && d->is_bridge)

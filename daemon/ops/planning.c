@@ -9,6 +9,8 @@
 #include "admission.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-names.h"
+#include "log.h"
+#include "modules-alias.h"
 #include "planning.h"
 #include "pt-util.h"
 #include "reset-scope.h"
@@ -73,6 +75,18 @@ int plan_note_admission(const Model *m, Job *j, Device *const *devices, size_t n
 
 const char *plan_stub(const Model *m, const char *chosen) {
         return isempty(chosen) ? host_stub_driver(m->host) : chosen;
+}
+
+char *plan_variant_driver(const Model *m, const Device *d) {
+        if (!d || !streq(host_stub_driver(m->host), "vfio-pci"))
+                return NULL;
+        /* On a KVM host, the kernel's VFIO variant driver for the device where it has one, as libvirt picks it:
+         * vfio-pci with the vendor's live migration support. */
+        char *variant = NULL;
+        int r = modules_alias_vfio_variant(m->modules_alias, d->modalias, &variant);
+        if (r < 0)
+                log_warning_errno(r, "Cannot read %s for VFIO variant drivers: %m", m->modules_alias);
+        return variant;
 }
 
 int plan_claim(const Model *m, JobDevice *jd, const Device *d, const char *holder) {

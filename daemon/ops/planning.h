@@ -26,6 +26,8 @@ int plan_note_admission(const Model *m, Job *j, Device *const *devices, size_t n
 
 /* The stub a device goes to: the one chosen for it, or the host's. */
 const char *plan_stub(const Model *m, const char *chosen);
+/* The kernel's VFIO variant driver for d on a KVM host (malloc'd), or NULL: vfio-pci (or the host's stub) then. */
+char *plan_variant_driver(const Model *m, const Device *d);
 
 /* A claim of d for 'holder' (a guest, or STORE_HOLDER_HIDDEN) onto jd->stub: nothing when it is on that stub
  * already. Where it goes back is its hold's record when it has one (it came back after a removal and belongs
