@@ -83,6 +83,20 @@ static guint vf_count(Harness *h, const char *pf, JsonArray **ret_vfs, JsonNode 
         return (guint) json_object_get_int_member(o, "num_vfs");
 }
 
+/* Waits (4 s at most) until the guest's first device is missing, or present with no problem. */
+static gboolean wait_first_missing(Harness *h, const char *guest, gboolean missing) {
+        for (int i = 0; i < 200; i++) {
+                g_autoptr(JsonNode) g = harness_ptctl_json(h, "guest", guest, "--json", NULL);
+                JsonObject *item = json_array_get_object_element(
+                        json_object_get_array_member(json_node_get_object(g), "devices"), 0);
+                gboolean is_missing = streq(json_object_get_string_member(item, "state"), "missing");
+                if (missing ? is_missing : !is_missing && json_object_get_null_member(item, "problem"))
+                        return TRUE;
+                g_usleep(20000);
+        }
+        return FALSE;
+}
+
 /* ptctl vfs / SetVirtualFunctions: VFs appear with the PF's NUMA node; a count the PF cannot have, a device
  * without SR-IOV and a VF are refused by name; a change that would take a VF in use is refused naming it and
  * changes nothing; the count is set again when passthrud starts after the VFs went (a reboot, a driver reload),
@@ -149,28 +163,9 @@ static void test_vfs(void) {
         /* An assigned VF that goes with its PF's driver is missing until it comes back, the same hardware. */
         harness_ptctl_ok(h, "assign", "g11", "81:00.2", NULL);
         g_assert_cmpint(harness_write(h, "bus/pci/drivers/igb/unbind", "0000:81:00.0"), ==, 0);
-        gboolean missing = FALSE;
-        for (int i = 0; i < 200 && !missing; i++) {
-                g_autoptr(JsonNode) g = harness_ptctl_json(h, "guest", "g11", "--json", NULL);
-                JsonObject *item = json_array_get_object_element(
-                        json_object_get_array_member(json_node_get_object(g), "devices"), 0);
-                missing = streq(json_object_get_string_member(item, "state"), "missing");
-                if (!missing)
-                        g_usleep(20000);
-        }
-        g_assert_true(missing);
+        g_assert_true(wait_first_missing(h, "g11", TRUE));
         g_assert_cmpint(harness_write(h, "bus/pci/drivers/igb/bind", "0000:81:00.0"), ==, 0);
-        gboolean back = FALSE;
-        for (int i = 0; i < 200 && !back; i++) {
-                g_autoptr(JsonNode) g = harness_ptctl_json(h, "guest", "g11", "--json", NULL);
-                JsonObject *item = json_array_get_object_element(
-                        json_object_get_array_member(json_node_get_object(g), "devices"), 0);
-                back = !streq(json_object_get_string_member(item, "state"), "missing") &&
-                       json_object_get_null_member(item, "problem");
-                if (!back)
-                        g_usleep(20000);
-        }
-        g_assert_true(back);
+        g_assert_true(wait_first_missing(h, "g11", FALSE));
         harness_ptctl_ok(h, "unassign", "g11", NULL);
 
         /* 0 removes them and the record: the next start leaves the PF without VFs. */
