@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "device-info.h"
+#include "guest-info.h"
 #include "passthru/pt-macros.h"
 #include "passthru/pt-pci-config.h"
 #include "pt-json.h"
@@ -320,6 +321,22 @@ static void print_device_human(const DeviceInfo *d) {
                 printf("  %-16s config space reads all 0xff: the device dropped off the bus\n", "WARNING:");
 }
 
+/* The stub its guest's assignment records (a VFIO variant driver, chosen at assign), which it gets at the start. */
+static void print_assigned_stub(sd_bus *bus, const DeviceInfo *d) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        GuestInfo g;
+        if (isempty(d->guest) || guest_info_get(bus, d->guest, &g, &error) < 0) {
+                if (!isempty(d->guest))
+                        guest_info_free(&g);
+                return;
+        }
+        for (size_t i = 0; i < g.n_items; i++)
+                if (streq(g.items[i].address, d->address))
+                        printf("  %-16s %s%s\n", "Guest's stub:", g.items[i].driver,
+                               streq(g.items[i].driver, strempty(d->driver)) ? "" : " (at the guest's start)");
+        guest_info_free(&g);
+}
+
 int ptctl_cmd_show(PtctlContext *ctx, int argc, char *argv[]) {
         static const struct option options[] = {
                 { "json", no_argument, NULL, 'j' },
@@ -351,8 +368,10 @@ int ptctl_cmd_show(PtctlContext *ctx, int argc, char *argv[]) {
                 pt_json_init(&j, stdout);
                 print_device_json(&j, &d);
                 pt_json_finish(&j);
-        } else
+        } else {
                 print_device_human(&d);
+                print_assigned_stub(bus, &d);
+        }
         device_info_free(&d);
         return PTCTL_EXIT_OK;
 }

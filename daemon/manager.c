@@ -36,6 +36,8 @@ static void on_device_removed(Device *d, void *userdata) {
 static void on_device_changed(Device *d, const char *const *properties, void *userdata) {
         Manager *m = userdata;
         bus_device_emit_changed(&m->bus, d, properties);
+        if (m->ops)
+                ops_device_changed(m->ops, d, properties);
 }
 
 static void on_driver_changed(Device *d, const char *old_driver, void *userdata) {

@@ -262,6 +262,9 @@ static void test_variant_driver(HarnessFixture *f, gconstpointer data) {
                 json_object_get_array_member(json_node_get_object(g), "devices"), 0);
         g_assert_cmpstr(json_object_get_string_member(item, "driver"), ==, "mlx5_vfio_pci");
         g_assert_true(harness_daemon_log_contains(f->h, "stub mlx5_vfio_pci: the kernel's VFIO variant driver"));
+        g_autofree char *shown_text = NULL;
+        g_assert_cmpint(harness_ptctl(f->h, &shown_text, NULL, "show", "04:00.0", NULL), ==, 0);
+        g_assert_nonnull(strstr(shown_text, "Guest's stub:    mlx5_vfio_pci (at the guest's start)"));
 
         g_autoptr(JsonNode) started = harness_ptctl_json(f->h, "start", "g6", "--json", NULL);
         JsonObject *s = json_array_get_object_element(json_node_get_array(started), 0);

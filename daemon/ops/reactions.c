@@ -29,8 +29,9 @@ static void claim_hidden(Ops *o, Device *d) {
         ops_submit(o, j);
 }
 
-/* A PF with a recorded VF count that has a driver again and no VFs (its driver was reloaded, or it was
- * hot-plugged back): its VFs are made again, before anyone looks for them. */
+/* A PF with a recorded VF count that has a driver and no VFs (its driver was reloaded, or it was hot-plugged
+ * back; an unbind and a bind may reach the model as one re-read that only shows the VFs gone): its VFs are made
+ * again, before anyone looks for them. The record is what counts: 'ptctl vfs PF 0' drops it. */
 static void restore_vfs(Ops *o, Device *d) {
         const StoredVfCount *v = records_find_vf_count(&o->model->records, d->bdf);
         if (!v || d->sriov_num_vfs != 0 || isempty(d->driver) || ops_job_pending(o, d->bdf))
@@ -73,6 +74,12 @@ void ops_device_added(Ops *o, Device *d) {
                 return;
         }
         ops_submit(o, j);
+}
+
+void ops_device_changed(Ops *o, Device *d, const char *const *properties) {
+        for (const char *const *p = properties; p && *p; p++)
+                if (streq(*p, "SriovNumVfs"))
+                        restore_vfs(o, d);
 }
 
 void ops_device_removed(Ops *o, const Device *d) {

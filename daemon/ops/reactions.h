@@ -9,3 +9,5 @@
 void ops_device_added(Ops *o, Device *d);
 void ops_device_removed(Ops *o, const Device *d);
 void ops_driver_changed(Ops *o, Device *d);
+/* Other properties changed (the D-Bus names): a PF that lost its VFs gets its recorded count back. */
+void ops_device_changed(Ops *o, Device *d, const char *const *properties);
