@@ -154,6 +154,19 @@ static void check_iommufd(const Model *m, DoctorReport *r) {
                                   with_node->bdf, with_node->vfio_device);
 }
 
+/* Where VFIO variant drivers are found: a KVM host whose modules.alias cannot be read falls back to vfio-pci for
+ * every device, including those a vendor driver would let migrate. */
+static void check_modules_alias(const Model *m, DoctorReport *r) {
+        if (!streq(host_stub_driver(m->host), "vfio-pci"))
+                return;
+        if (access(m->modules_alias, R_OK) < 0) {
+                int err = errno;
+                (void) doctor_add(r, "variant-drivers", "warn", "install the running kernel's modules (or pass "
+                                  "--modules-alias)", "cannot read %s: %s; every device gets plain vfio-pci, none its "
+                                  "VFIO variant driver", m->modules_alias, strerror(err));
+        }
+}
+
 static void check_stub(const Model *m, DoctorReport *r) {
         const char *stub = host_stub_driver(m->host);
         _cleanup_free_ char *rel = NULL;
@@ -227,6 +240,7 @@ int doctor_run(const Model *m, const char *guest, DoctorReport *r) {
         check_interrupt_remapping(m, r);
         check_acs_override(m, r);
         check_iommufd(m, r);
+        check_modules_alias(m, r);
         check_stub(m, r);
         if (guest)
                 check_guest(m, r, guest);
