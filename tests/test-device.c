@@ -25,6 +25,20 @@ static void put16(uint8_t *c, size_t off, uint16_t v) {
         c[off + 1] = v >> 8;
 }
 
+/* A PCIe root port's config space (Intel 1e10): a PCI-to-PCI bridge with the PCIe capability at 0x40. */
+static void root_port_config(uint8_t c[static 256], uint8_t header_type) {
+        memset(c, 0, 256);
+        put16(c, 0, 0x8086);
+        put16(c, 2, 0x1e10);
+        c[0x06] = 0x10;
+        c[0x0b] = 0x06;
+        c[0x0a] = 0x04;
+        c[0x0e] = header_type;
+        c[0x34] = 0x40;
+        c[0x40] = 0x10;
+        put16(c, 0x42, 0x0042); /* root port */
+}
+
 static void attr(const char *dir, const char *name, const char *value) {
         g_autofree char *p = g_build_filename(dir, name, NULL);
         g_assert_true(g_file_set_contents(p, value, -1, NULL));
@@ -148,17 +162,9 @@ static void test_cardbus_parent(void) {
         card[0x0b] = 0x02;
         add(&t, "pci0000:00/0000:00:0f.0/0000:02:00.0", card, sizeof(card), NULL);
 
-        uint8_t port[256] = {};
-        put16(port, 0, 0x8086);
-        put16(port, 2, 0x1e10);
-        port[0x06] = 0x10;
-        port[0x0b] = 0x06;
-        port[0x0a] = 0x04;
-        port[0x0e] = 0x81;
+        uint8_t port[256];
+        root_port_config(port, 0x81);
         port[0x19] = 0x03;
-        port[0x34] = 0x40;
-        port[0x40] = 0x10;
-        put16(port, 0x42, 0x0042); /* root port */
         add(&t, "pci0000:00/0000:00:1c.0", port, sizeof(port), NULL);
         add(&t, "pci0000:00/0000:00:1c.0/0000:03:00.0", card, sizeof(card), NULL);
 
@@ -238,15 +244,7 @@ static void test_enumerate_parallel(void) {
         cardbus[0x0b] = 0x06;
         cardbus[0x0a] = 0x07;
         cardbus[0x0e] = 0x02;
-        put16(port, 0, 0x8086);
-        put16(port, 2, 0x1e10);
-        port[0x06] = 0x10;
-        port[0x0b] = 0x06;
-        port[0x0a] = 0x04;
-        port[0x0e] = 0x01;
-        port[0x34] = 0x40;
-        port[0x40] = 0x10;
-        put16(port, 0x42, 0x0042);
+        root_port_config(port, 0x01);
         put16(fn, 0, 0x8086);
         put16(fn, 2, 0x10d3);
         fn[0x0b] = 0x02;
